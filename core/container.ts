@@ -1,0 +1,152 @@
+// The composition root for core: builds every repository and service from the validated config.
+// The server (proxy/) and authctl (cli/) both start here; nothing else constructs services.
+import type { Config } from '../config/config.schema.js';
+import { systemClock, type Clock } from './clock.js';
+import { openDatabase, type Database } from './db/database.js';
+import { migrate } from './db/migrator.js';
+import { createLogger, type Logger } from './logger.js';
+import { TenantRepository } from './repositories/tenant.repository.js';
+import { UserRepository } from './repositories/user.repository.js';
+import { SessionRepository } from './repositories/session.repository.js';
+import { SigningKeyRepository } from './repositories/signing-key.repository.js';
+import { TenantDirectory } from './services/tenant-directory.js';
+import { createPasswordHasher, type PasswordHasher } from './services/password-hasher.js';
+import { createPasswordPolicy } from './services/password-policy.js';
+import { AuthService } from './services/auth.service.js';
+import { KeyStore } from './tokens/key-store.js';
+import { TokenService } from './tokens/token.service.js';
+import { LocalRevocationBus, type RevocationBus, type RevocationSource } from './revocation/revocation-bus.js';
+import type { RevocationEvent } from './revocation/revocation-set.js';
+import { LogAuditLog, type AuditLog } from './audit/audit-log.js';
+
+export interface CoreOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Run pending migrations before use (the server does unless --no-migrate). */
+  migrate?: boolean;
+  /** Role → permissions expansion from the current policy; the server swaps it on reload. */
+  permissionsFor?: (roles: readonly string[]) => ReadonlySet<string>;
+  /** Revocation poll interval without Redis (ms); 0 disables (CLI). */
+  revocationPollMs?: number;
+}
+
+export interface Core {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly db: Database;
+  readonly repos: {
+    tenants: TenantRepository;
+    users: UserRepository;
+    sessions: SessionRepository;
+    keys: SigningKeyRepository;
+  };
+  readonly tenants: TenantDirectory;
+  readonly hasher: PasswordHasher;
+  readonly keys: KeyStore;
+  readonly tokens: TokenService;
+  readonly revocation: RevocationBus;
+  readonly audit: AuditLog;
+  readonly auth: AuthService;
+  /** Set by the server when a policy is loaded; used for validate/permissions. */
+  setPermissionsResolver(fn: (roles: readonly string[]) => ReadonlySet<string>): void;
+  close(): Promise<void>;
+}
+
+/** Database rows revoked since a time, as revocation events (sessions, users, tenants). */
+export function revocationSourceFor(repos: Core['repos'], tenants: TenantDirectory): RevocationSource {
+  return async (sinceMs) => {
+    const events: RevocationEvent[] = [];
+    for (const s of await repos.sessions.listRevokedSince(new Date(sinceMs)))
+      events.push({ kind: 'session', id: s.id, at: s.revokedAt.getTime(), reason: 'revoked' });
+    const users = await repos.users.list({ disabled: true, limit: 10_000 });
+    for (const u of users) if (u.disabledAt && u.disabledAt.getTime() >= sinceMs) events.push({ kind: 'user', id: u.id, at: u.disabledAt.getTime(), reason: 'user_disabled' });
+    for (const t of await repos.tenants.list())
+      if (t.disabledAt && t.disabledAt.getTime() >= sinceMs) events.push({ kind: 'tenant', id: t.slug, at: t.disabledAt.getTime(), reason: 'tenant_disabled' });
+    void tenants;
+    return events;
+  };
+}
+
+export async function createCore(config: Config, options: CoreOptions = {}): Promise<Core> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.log.level);
+  const db = openDatabase({
+    url: config.database.url,
+    poolMax: config.database.pool_max,
+    ...(config.database.log_sql ? { logSql: (sql: string) => logger.debug({ sql }, 'sql') } : {}),
+  });
+  try {
+    if (options.migrate) await migrate(db);
+    const tenantRepo = new TenantRepository(db);
+    const tenants = new TenantDirectory(tenantRepo, clock);
+    const repos = {
+      tenants: tenantRepo,
+      users: new UserRepository(db, (id) => tenants.slugOf(id)),
+      sessions: new SessionRepository(db),
+      keys: new SigningKeyRepository(db),
+    };
+    const hasher = await createPasswordHasher(config.security.bcrypt_cost);
+    const keys = new KeyStore(repos.keys, clock);
+    await keys.init();
+    const tokens = new TokenService(keys, clock, {
+      issuer: config.tokens.issuer,
+      audience: config.tokens.audience,
+      accessTtlMs: config.tokens.access_ttl,
+      clockToleranceMs: config.tokens.clock_tolerance,
+    });
+    const revocation = new LocalRevocationBus({
+      clock,
+      retentionMs: config.tokens.access_ttl + 10_000,
+      source: revocationSourceFor(repos, tenants),
+      pollIntervalMs: options.revocationPollMs ?? 0,
+      onError: (err) => logger.warn({ err }, 'revocation poll failed'),
+    });
+    const audit = new LogAuditLog(logger.child({ component: 'audit' }));
+    let permissionsFor = options.permissionsFor ?? ((): ReadonlySet<string> => new Set<string>());
+    const auth = new AuthService({
+      users: repos.users,
+      sessions: repos.sessions,
+      tenants,
+      hasher,
+      passwordPolicy: createPasswordPolicy(config.security.password_min_length),
+      tokens,
+      revocation,
+      audit,
+      clock,
+      permissionsFor: (roles) => permissionsFor(roles),
+      settings: {
+        defaultRole: config.security.default_role,
+        refreshIdleTtlMs: config.tokens.refresh_idle_ttl,
+        sessionMaxAgeMs: config.tokens.session_max_age,
+        loginMaxFailures: config.security.login_max_failures,
+        lockoutDurationMs: config.security.lockout_duration,
+        requireVerifiedEmail: config.security.require_verified_email,
+      },
+    });
+    return {
+      config,
+      clock,
+      logger,
+      db,
+      repos,
+      tenants,
+      hasher,
+      keys,
+      tokens,
+      revocation,
+      audit,
+      auth,
+      setPermissionsResolver(fn) {
+        permissionsFor = fn;
+      },
+      async close() {
+        await revocation.stop();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}

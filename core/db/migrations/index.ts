@@ -1,0 +1,12 @@
+// The ordered list of migrations. Append new ones; never edit or reorder an applied migration.
+import type { QueryInterface } from 'sequelize';
+import * as m001 from './001-foundation.js';
+
+export interface MigrationModule {
+  up(params: { context: QueryInterface }): Promise<void>;
+  down(params: { context: QueryInterface }): Promise<void>;
+}
+
+export const MIGRATIONS: ReadonlyArray<readonly [name: string, module: MigrationModule]> = [
+  ['001-foundation', m001],
+];

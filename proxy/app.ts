@@ -1,0 +1,108 @@
+// The server's composition root: core services, metrics, routes, proxy pipeline and the HTTP server,
+// built once from the validated config. Tests start it on port 0 through startApp().
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/config.schema.js';
+import { createCore, type Core, type CoreOptions } from '../core/container.js';
+import { Router } from './http/router.js';
+import { TrustedProxies } from './http/client-ip.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { registerAuthRoutes } from './handlers/auth.handlers.js';
+import { registerOpsRoutes, type ReadinessCheck } from './handlers/ops.handlers.js';
+import { createProxyPipeline } from './pipeline/index.js';
+import { createHttpServer, type ProxyHandler } from './server.js';
+
+/** Everything request handlers and pipeline stages may use; built once per server. */
+export interface AppContext {
+  readonly config: Config;
+  readonly core: Core;
+  readonly metrics: Metrics;
+  readonly router: Router;
+  readonly trusted: TrustedProxies;
+  readonly readiness: ReadinessCheck[];
+  /** Cleanup hooks run on close, in reverse order. */
+  readonly onClose: Array<() => Promise<void> | void>;
+}
+
+export interface App {
+  readonly context: AppContext;
+  readonly server: Server;
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, finishes in-flight requests (bounded by drain_timeout), closes resources. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions extends CoreOptions {}
+
+export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
+  const core = await createCore(config, { revocationPollMs: 1000, ...options });
+  const metrics = createMetrics();
+  const router = new Router();
+  const context: AppContext = {
+    config,
+    core,
+    metrics,
+    router,
+    trusted: new TrustedProxies(config.server.trusted_proxies),
+    readiness: [],
+    onClose: [],
+  };
+  registerOpsRoutes(router, core, metrics, () => context.readiness);
+  registerAuthRoutes(router, config.server.auth_prefix, { core, bodyLimit: config.server.body_limit });
+  const proxy: ProxyHandler & { close(): void } = createProxyPipeline(context);
+  context.onClose.push(() => proxy.close());
+  await core.revocation.start();
+  const server = createHttpServer({
+    router,
+    proxy,
+    trusted: context.trusted,
+    logger: core.logger,
+    metrics,
+    timeouts: {
+      headersMs: config.server.headers_timeout,
+      requestMs: config.server.request_timeout,
+      keepAliveMs: config.server.keep_alive_timeout,
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.server.port, config.server.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  let closing: Promise<void> | undefined;
+  return {
+    context,
+    server,
+    port,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close() {
+      closing ??= (async () => {
+        await drain(server, config.server.drain_timeout);
+        for (const fn of [...context.onClose].reverse()) await fn();
+        await core.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Graceful stop: refuse new connections, let in-flight requests finish, then cut what is left. */
+async function drain(server: Server, timeoutMs: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, timeoutMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,103 @@
+// Bounded JSON body reader: content-type check, size limit while streaming, malformed JSON → 400,
+// never anything but an AppError. Also parses application/x-www-form-urlencoded for OAuth2 endpoints.
+import type { IncomingMessage } from 'node:http';
+import { Errors } from '../../core/errors.js';
+
+export const MAX_JSON_DEPTH = 32;
+
+export async function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) {
+    req.resume();
+    throw Errors.payloadTooLarge(limit);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of req) {
+      const buf = chunk as Buffer;
+      size += buf.length;
+      if (size > limit) {
+        req.resume();
+        throw Errors.payloadTooLarge(limit);
+      }
+      chunks.push(buf);
+    }
+  } catch (err) {
+    if (err && typeof err === 'object' && 'code' in err && (err as { code: string }).code === 'ERR_PAYLOAD_TOO_LARGE') throw err;
+    throw Errors.badRequest('The request body could not be read.');
+  }
+  return Buffer.concat(chunks, size);
+}
+
+function mediaType(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function depthExceeded(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) return true;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return false;
+}
+
+/** Reads a JSON object body. An empty body is `{}` only when `allowEmpty`. */
+export async function readJson(req: IncomingMessage, limit: number, allowEmpty = false): Promise<Record<string, unknown>> {
+  const type = mediaType(req);
+  const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' || req.headers['transfer-encoding'] !== undefined;
+  if (!hasBody) {
+    if (allowEmpty) return {};
+    throw Errors.validation([{ field: 'body', message: 'is required' }], 'A JSON body is required.');
+  }
+  if (type !== 'application/json' && !type.endsWith('+json')) {
+    req.resume();
+    throw Errors.unsupportedMediaType();
+  }
+  const raw = await readRaw(req, limit);
+  if (raw.length === 0) {
+    if (allowEmpty) return {};
+    throw Errors.validation([{ field: 'body', message: 'is required' }], 'A JSON body is required.');
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    throw Errors.badRequest('The request body is not valid UTF-8.', 'ERR_BAD_ENCODING');
+  }
+  if (depthExceeded(text, MAX_JSON_DEPTH)) throw Errors.badRequest(`JSON nesting deeper than ${MAX_JSON_DEPTH} is refused.`, 'ERR_JSON_TOO_DEEP');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw Errors.malformedJson();
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw Errors.validation([{ field: 'body', message: 'must be a JSON object' }]);
+  return value as Record<string, unknown>;
+}
+
+/** Reads application/x-www-form-urlencoded (OAuth2 endpoints, RFC 6749 §4.1.3); repeated keys → 400. */
+export async function readForm(req: IncomingMessage, limit: number): Promise<Record<string, string>> {
+  const type = mediaType(req);
+  if (type !== 'application/x-www-form-urlencoded') {
+    req.resume();
+    throw Errors.unsupportedMediaType();
+  }
+  const raw = await readRaw(req, limit);
+  const params = new URLSearchParams(raw.toString('utf8'));
+  const out: Record<string, string> = {};
+  for (const [k, v] of params) {
+    if (k in out) throw Errors.badRequest(`Parameter "${k}" is repeated.`, 'ERR_DUPLICATE_PARAMETER');
+    out[k] = v;
+  }
+  return out;
+}

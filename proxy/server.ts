@@ -1,0 +1,106 @@
+// The HTTP server: assigns a request id, sends authgate's own endpoints to the router and everything
+// else to the proxy pipeline, applies server timeouts (slowloris) and drains on shutdown.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { Errors } from '../core/errors.js';
+import { sendProblem } from './http/problem.js';
+import { bearerToken, type Router } from './http/router.js';
+import type { TrustedProxies } from './http/client-ip.js';
+import type { Metrics } from './metrics.js';
+
+/** What the proxy pipeline (proxy/pipeline) offers the server. */
+export interface ProxyHandler {
+  handle(req: IncomingMessage, res: ServerResponse, requestId: string): void;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, requestId: string): void;
+}
+
+export interface ServerDeps {
+  router: Router;
+  proxy: ProxyHandler;
+  trusted: TrustedProxies;
+  logger: Logger;
+  metrics: Metrics;
+  timeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
+}
+
+/** Path of the request target without query, for routing authgate's own endpoints. */
+function ownPath(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+export function createHttpServer(deps: ServerDeps): Server {
+  const { router, proxy, logger, metrics, trusted } = deps;
+  const server = createServer(
+    {
+      requestTimeout: deps.timeouts.requestMs,
+      headersTimeout: deps.timeouts.headersMs,
+      keepAliveTimeout: deps.timeouts.keepAliveMs,
+      maxHeaderSize: 16 * 1024,
+      // Reject, rather than repair, ambiguous framing (request smuggling).
+      insecureHTTPParser: false,
+    },
+    (req, res) => {
+      const requestId = randomUUID();
+      const url = req.url ?? '/';
+      const path = ownPath(url);
+      if (!router.owns(path) || !url.startsWith('/')) {
+        proxy.handle(req, res, requestId);
+        return;
+      }
+      void dispatch(req, res, requestId, path, url);
+    },
+  );
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse, requestId: string, path: string, url: string): Promise<void> {
+    const tokenPresented = bearerToken(req) !== null;
+    res.setHeader('x-request-id', requestId);
+    try {
+      const found = router.find(req.method ?? 'GET', path);
+      if (!found) {
+        // Unknown path under an authgate prefix: fall through to the proxy (policies decide).
+        proxy.handle(req, res, requestId);
+        return;
+      }
+      if ('methodNotAllowed' in found) {
+        res.setHeader('allow', found.allow.join(', '));
+        throw Errors.methodNotAllowed();
+      }
+      const ua = req.headers['user-agent'];
+      await found.handler({
+        req,
+        res,
+        path,
+        query: new URLSearchParams(url.slice(path.length + 1)),
+        params: found.params,
+        meta: { ip: trusted.clientIp(req), userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null },
+        requestId,
+      });
+    } catch (err) {
+      sendProblem(res, err, { requestId, logger, tokenPresented });
+    } finally {
+      metrics.authEndpoint.inc({ status: `${Math.floor(res.statusCode / 100)}xx` });
+    }
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    proxy.handleUpgrade(req, socket, head, randomUUID());
+  });
+
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const title = status === 431 ? 'Request header fields too large' : status === 408 ? 'Request timeout' : 'Bad request';
+    const body = JSON.stringify({ type: 'about:blank', title, status, code: err.code === 'HPE_HEADER_OVERFLOW' ? 'ERR_HEADERS_TOO_LARGE' : 'ERR_BAD_REQUEST' });
+    socket.end(
+      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+  return server;
+}
