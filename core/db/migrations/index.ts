@@ -1,6 +1,7 @@
 // The ordered list of migrations. Append new ones; never edit or reorder an applied migration.
 import type { QueryInterface } from 'sequelize';
 import * as m001 from './001-foundation.js';
+import * as m002 from './002-audit-events.js';
 
 export interface MigrationModule {
   up(params: { context: QueryInterface }): Promise<void>;
@@ -9,4 +10,5 @@ export interface MigrationModule {
 
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, module: MigrationModule]> = [
   ['001-foundation', m001],
+  ['002-audit-events', m002],
 ];
