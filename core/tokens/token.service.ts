@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { nowSeconds, type Clock } from '../clock.js';
-import { Errors, type AppError } from '../errors.js';
+import { AppError, Errors } from '../errors.js';
 import type { KeyStore, SigningAlg } from './key-store.js';
 
 export interface AccessClaims {
@@ -114,8 +114,12 @@ export class TokenService {
         clockTolerance: this.toleranceSec,
         currentDate: new Date(this.clock.now()),
       });
+      // jose checks nbf but not a future iat; a token "issued" beyond the tolerance is not yet valid.
+      if (typeof payload.iat === 'number' && payload.iat > nowSeconds(this.clock) + this.toleranceSec)
+        throw Errors.invalidToken('ERR_TOKEN_CLAIMS', 'The token claim "iat" is in the future.');
       return toVerified(payload);
     } catch (err) {
+      if (err instanceof AppError) throw err;
       throw mapJoseError(err);
     }
   }
