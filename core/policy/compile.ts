@@ -138,10 +138,10 @@ export function compilePolicy(yamlText: string, options: CompileOptions = {}): C
   const doc = parseDocument(yamlText, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const problems = new Problems(doc, lines);
   for (const err of doc.errors) {
-    problems.list.push({ severity: 'error', path: '', line: err.linePos?.[0].line ?? 0, message: `YAML: ${firstLine(err.message)}` });
+    problems.list.push({ severity: 'error', path: '', line: lines.linePos(err.pos[0]).line, message: `YAML: ${firstLine(err.message)}` });
   }
   for (const warn of doc.warnings) {
-    problems.list.push({ severity: 'warning', path: '', line: warn.linePos?.[0].line ?? 0, message: `YAML: ${firstLine(warn.message)}` });
+    problems.list.push({ severity: 'warning', path: '', line: lines.linePos(warn.pos[0]).line, message: `YAML: ${firstLine(warn.message)}` });
   }
   if (doc.errors.length > 0) return { problems: freezeProblems(problems.list) };
 
