@@ -84,6 +84,11 @@ export const configSchema = z
         reset_path: z.string().default('/reset-password'),
         verify_path: z.string().default('/verify-email'),
         product_name: z.string().default('authgate'),
+        // Email flows (docs/email.md): bounded in-process retry of failed SMTP sends, and abuse limits.
+        retry_attempts: int(5, 1, 20),
+        retry_backoff: duration('30s'),
+        max_per_account_per_hour: int(5, 1, 1000),
+        request_ip_per_hour: int(30, 1, 1_000_000),
       })
       .strict()
       .default({}),

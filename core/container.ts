@@ -13,6 +13,7 @@ import { TenantDirectory } from './services/tenant-directory.js';
 import { createPasswordHasher, type PasswordHasher } from './services/password-hasher.js';
 import { createPasswordPolicy } from './services/password-policy.js';
 import { AuthService } from './services/auth.service.js';
+import { createEmailFlows, type EmailFlows } from './services/email-flows.js';
 import { KeyStore } from './tokens/key-store.js';
 import { TokenService } from './tokens/token.service.js';
 import { LocalRevocationBus, type RevocationBus, type RevocationSource } from './revocation/revocation-bus.js';
@@ -48,6 +49,10 @@ export interface Core {
   readonly revocation: RevocationBus;
   readonly audit: AuditLog;
   readonly auth: AuthService;
+  /** Email flows (issue 11): password reset, email verification, the mail dispatcher (docs/email.md). */
+  readonly passwordReset: EmailFlows['passwordReset'];
+  readonly emailVerification: EmailFlows['emailVerification'];
+  readonly mail: EmailFlows['dispatcher'];
   /** Set by the server when a policy is loaded; used for validate/permissions. */
   setPermissionsResolver(fn: (roles: readonly string[]) => ReadonlySet<string>): void;
   close(): Promise<void>;
@@ -123,7 +128,10 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
         lockoutDurationMs: config.security.lockout_duration,
         requireVerifiedEmail: config.security.require_verified_email,
       },
+      // Registration never waits for (or fails on) the verification mail.
+      onUserRegistered: (user, meta) => email.emailVerification.onUserRegistered(user, meta),
     });
+    const email = createEmailFlows({ config, db, users: repos.users, tenants, auth, audit, clock, logger });
     return {
       config,
       clock,
@@ -137,10 +145,14 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       revocation,
       audit,
       auth,
+      passwordReset: email.passwordReset,
+      emailVerification: email.emailVerification,
+      mail: email.dispatcher,
       setPermissionsResolver(fn) {
         permissionsFor = fn;
       },
       async close() {
+        await email.close();
         await revocation.stop();
         await db.close();
       },

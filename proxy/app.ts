@@ -8,6 +8,7 @@ import { Router } from './http/router.js';
 import { TrustedProxies } from './http/client-ip.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { registerAuthRoutes } from './handlers/auth.handlers.js';
+import { registerEmailRoutes } from './handlers/email.handlers.js';
 import { registerOpsRoutes, type ReadinessCheck } from './handlers/ops.handlers.js';
 import { createProxyPipeline } from './pipeline/index.js';
 import { createHttpServer, type ProxyHandler } from './server.js';
@@ -50,6 +51,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
   };
   registerOpsRoutes(router, core, metrics, () => context.readiness);
   registerAuthRoutes(router, config.server.auth_prefix, { core, bodyLimit: config.server.body_limit });
+  registerEmailRoutes(router, config.server.auth_prefix, { core, bodyLimit: config.server.body_limit });
   const proxy: ProxyHandler & { close(): void } = createProxyPipeline(context);
   context.onClose.push(() => proxy.close());
   await core.revocation.start();

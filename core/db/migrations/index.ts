@@ -2,6 +2,7 @@
 import type { QueryInterface } from 'sequelize';
 import * as m001 from './001-foundation.js';
 import * as m002 from './002-audit-events.js';
+import * as m004 from './004-email-tokens.js';
 
 export interface MigrationModule {
   up(params: { context: QueryInterface }): Promise<void>;
@@ -11,4 +12,5 @@ export interface MigrationModule {
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, module: MigrationModule]> = [
   ['001-foundation', m001],
   ['002-audit-events', m002],
+  ['004-email-tokens', m004],
 ];

@@ -5,6 +5,7 @@ import { initUserModel } from './user.model.js';
 import { initSessionModel } from './session.model.js';
 import { initRefreshTokenModel } from './refresh-token.model.js';
 import { initSigningKeyModel } from './signing-key.model.js';
+import { initEmailTokenModel } from './email-token.model.js';
 import { initAuditAnchorModel, initAuditEventModel } from './audit-event.model.js';
 
 export function registerModels(sequelize: Sequelize) {
@@ -14,6 +15,7 @@ export function registerModels(sequelize: Sequelize) {
     Session: initSessionModel(sequelize),
     RefreshToken: initRefreshTokenModel(sequelize),
     SigningKey: initSigningKeyModel(sequelize),
+    EmailToken: initEmailTokenModel(sequelize),
     AuditEvent: initAuditEventModel(sequelize),
     AuditAnchor: initAuditAnchorModel(sequelize),
   };
