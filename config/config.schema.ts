@@ -73,7 +73,11 @@ export const configSchema = z
       .strict()
       .default({}),
     redis: z
-      .object({ url: optionalUrl(['redis://', 'rediss://']) })
+      .object({
+        url: optionalUrl(['redis://', 'rediss://']),
+        // docs/sessions.md: pub/sub channel of the revocation bus (installations sharing a Redis use different ones).
+        revocation_channel: z.string().regex(/^[A-Za-z0-9:_.-]{1,128}$/).default('authgate:revocations'),
+      })
       .strict()
       .default({}),
     mail: z
@@ -104,6 +108,8 @@ export const configSchema = z
         reset_ttl: duration('30m'),
         verify_ttl: duration('24h'),
         token_cache_size: int(10_000, 0, 1_000_000),
+        // docs/sessions.md: ended (revoked or expired) sessions and their refresh tokens are purged after this.
+        session_retention: duration('30d'),
       })
       .strict()
       .default({}),

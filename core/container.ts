@@ -17,6 +17,9 @@ import { createEmailFlows, type EmailFlows } from './services/email-flows.js';
 import { KeyStore } from './tokens/key-store.js';
 import { TokenService } from './tokens/token.service.js';
 import { LocalRevocationBus, type RevocationBus, type RevocationSource } from './revocation/revocation-bus.js';
+import { RedisRevocationBus } from './revocation/redis-revocation-bus.js';
+import { createRedisClient } from './redis.js';
+import { SessionCleanup } from './services/session-cleanup.js';
 import type { RevocationEvent } from './revocation/revocation-set.js';
 import { LogAuditLog, type AuditLog } from './audit/audit-log.js';
 
@@ -27,8 +30,13 @@ export interface CoreOptions {
   migrate?: boolean;
   /** Role → permissions expansion from the current policy; the server swaps it on reload. */
   permissionsFor?: (roles: readonly string[]) => ReadonlySet<string>;
-  /** Revocation poll interval without Redis (ms); 0 disables (CLI). */
+  /**
+   * Revocation database poll (ms); 0 disables (the CLI only publishes). Without Redis this is the
+   * interval (server: 1000). With Redis it is used while Redis is down; healthy, it polls every 5000.
+   */
   revocationPollMs?: number;
+  /** Redis bus poll interval while the subscription is healthy (default 5000 ms). */
+  revocationHealthyPollMs?: number;
 }
 
 export interface Core {
@@ -49,6 +57,8 @@ export interface Core {
   readonly revocation: RevocationBus;
   readonly audit: AuditLog;
   readonly auth: AuthService;
+  /** Purges ended sessions past tokens.session_retention; the server schedules it hourly. */
+  readonly sessionCleanup: SessionCleanup;
   /** Email flows (issue 11): password reset, email verification, the mail dispatcher (docs/email.md). */
   readonly passwordReset: EmailFlows['passwordReset'];
   readonly emailVerification: EmailFlows['emailVerification'];
@@ -58,17 +68,23 @@ export interface Core {
   close(): Promise<void>;
 }
 
-/** Database rows revoked since a time, as revocation events (sessions, users, tenants). */
-export function revocationSourceFor(repos: Core['repos'], tenants: TenantDirectory): RevocationSource {
+/**
+ * Database rows revoked since a time, as revocation events. The rows are the source of truth that
+ * every process (and the CLI, which may have no Redis) writes: sessions.revoked_at, users.disabled_at,
+ * tenants.disabled_at. Each query reads only rows changed since `sinceMs`, through an index.
+ */
+export function revocationSourceFor(repos: Pick<Core['repos'], 'sessions' | 'users' | 'tenants'>): RevocationSource {
   return async (sinceMs) => {
+    const since = new Date(sinceMs);
+    const [sessions, users, tenants] = await Promise.all([
+      repos.sessions.listRevokedSince(since),
+      repos.users.listDisabledSince(since),
+      repos.tenants.listDisabledSince(since),
+    ]);
     const events: RevocationEvent[] = [];
-    for (const s of await repos.sessions.listRevokedSince(new Date(sinceMs)))
-      events.push({ kind: 'session', id: s.id, at: s.revokedAt.getTime(), reason: 'revoked' });
-    const users = await repos.users.list({ disabled: true, limit: 10_000 });
-    for (const u of users) if (u.disabledAt && u.disabledAt.getTime() >= sinceMs) events.push({ kind: 'user', id: u.id, at: u.disabledAt.getTime(), reason: 'user_disabled' });
-    for (const t of await repos.tenants.list())
-      if (t.disabledAt && t.disabledAt.getTime() >= sinceMs) events.push({ kind: 'tenant', id: t.slug, at: t.disabledAt.getTime(), reason: 'tenant_disabled' });
-    void tenants;
+    for (const s of sessions) events.push({ kind: 'session', id: s.id, at: s.revokedAt.getTime(), reason: s.reason });
+    for (const u of users) events.push({ kind: 'user', id: u.id, at: u.disabledAt.getTime(), reason: 'user_disabled' });
+    for (const t of tenants) events.push({ kind: 'tenant', id: t.slug, at: t.disabledAt.getTime(), reason: 'tenant_disabled' });
     return events;
   };
 }
@@ -100,13 +116,30 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       accessTtlMs: config.tokens.access_ttl,
       clockToleranceMs: config.tokens.clock_tolerance,
     });
-    const revocation = new LocalRevocationBus({
+    // Entries live as long as a token issued before the revocation can: access TTL + clock tolerance.
+    const busOptions = {
       clock,
-      retentionMs: config.tokens.access_ttl + 10_000,
-      source: revocationSourceFor(repos, tenants),
+      retentionMs: config.tokens.access_ttl + config.tokens.clock_tolerance + 5_000,
+      source: revocationSourceFor(repos),
       pollIntervalMs: options.revocationPollMs ?? 0,
-      onError: (err) => logger.warn({ err }, 'revocation poll failed'),
-    });
+      onError: (err: unknown) => logger.warn({ err }, 'revocation bus error'),
+    };
+    const redisUrl = config.redis.url;
+    const revocation: RevocationBus = redisUrl
+      ? new RedisRevocationBus({
+          ...busOptions,
+          channel: config.redis.revocation_channel,
+          degradedPollMs: options.revocationPollMs || 1000,
+          healthyPollMs: options.revocationHealthyPollMs ?? 5000,
+          connect: (role) =>
+            createRedisClient(redisUrl, {
+              name: `revocation-${role}`,
+              logger,
+              // The bus subscribes itself on every 'ready' and reconciles after the SUBSCRIBE is acknowledged.
+              ...(role === 'subscriber' ? { redis: { autoResubscribe: false } } : {}),
+            }),
+        })
+      : new LocalRevocationBus(busOptions);
     const audit = new LogAuditLog(logger.child({ component: 'audit' }));
     let permissionsFor = options.permissionsFor ?? ((): ReadonlySet<string> => new Set<string>());
     const auth = new AuthService({
@@ -132,6 +165,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       onUserRegistered: (user, meta) => email.emailVerification.onUserRegistered(user, meta),
     });
     const email = createEmailFlows({ config, db, users: repos.users, tenants, auth, audit, clock, logger });
+    const sessionCleanup = new SessionCleanup({ sessions: repos.sessions, clock, retentionMs: config.tokens.session_retention, logger });
     return {
       config,
       clock,
@@ -148,11 +182,13 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       passwordReset: email.passwordReset,
       emailVerification: email.emailVerification,
       mail: email.dispatcher,
+      sessionCleanup,
       setPermissionsResolver(fn) {
         permissionsFor = fn;
       },
       async close() {
         await email.close();
+        await sessionCleanup.stop();
         await revocation.stop();
         await db.close();
       },

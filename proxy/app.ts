@@ -55,6 +55,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
   const proxy: ProxyHandler & { close(): void } = createProxyPipeline(context);
   context.onClose.push(() => proxy.close());
   await core.revocation.start();
+  // Hourly purge of sessions ended longer than tokens.session_retention (unref'd: never holds the process).
+  core.sessionCleanup.schedule();
   const server = createHttpServer({
     router,
     proxy,

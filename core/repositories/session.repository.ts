@@ -152,28 +152,42 @@ export class SessionRepository {
     });
   }
 
-  /** Sessions revoked at or after `since` (the revocation poll and reconcile read this). */
-  listRevokedSince(since: Date): Promise<RevokedSessionRef[]> {
+  /** Sessions revoked at or after `since` (the revocation poll and reconcile read this; index sessions_revoked_idx). */
+  listRevokedSince(since: Date): Promise<Array<RevokedSessionRef & { reason: string }>> {
     return dbCall('Session', async () => {
       const rows = await this.db.models.Session.findAll({
         where: { revoked_at: { [Op.gte]: since } },
-        attributes: ['id', 'user_id', 'tenant_id', 'revoked_at'],
+        attributes: ['id', 'user_id', 'tenant_id', 'revoked_at', 'revoked_reason'],
       });
-      return rows.map((r) => ({ id: r.id, userId: r.user_id, tenantId: r.tenant_id, revokedAt: new Date(r.revoked_at!) }));
+      return rows.map((r) => ({
+        id: r.id,
+        userId: r.user_id,
+        tenantId: r.tenant_id,
+        revokedAt: new Date(r.revoked_at!),
+        reason: r.revoked_reason ?? 'revoked',
+      }));
     });
   }
 
-  /** Deletes sessions (and their refresh tokens) that ended before `before`. */
-  purgeEndedBefore(before: Date): Promise<number> {
+  /**
+   * Deletes sessions (and their refresh tokens) that ended — revoked, idle-expired or past their absolute
+   * lifetime — before `before`. Works in batches so neither the IN list (SQLite/PostgreSQL parameter
+   * limits) nor one transaction grows with the backlog.
+   */
+  purgeEndedBefore(before: Date, batchSize = 500): Promise<number> {
     return dbCall('Session', async () => {
       const where = {
         [Op.or]: [{ revoked_at: { [Op.lt]: before } }, { absolute_expires_at: { [Op.lt]: before } }, { idle_expires_at: { [Op.lt]: before } }],
       };
-      const rows = await this.db.models.Session.findAll({ where, attributes: ['id'] });
-      if (rows.length === 0) return 0;
-      const ids = rows.map((r) => r.id);
-      await this.db.models.RefreshToken.destroy({ where: { session_id: ids } });
-      return this.db.models.Session.destroy({ where: { id: ids } });
+      let total = 0;
+      for (;;) {
+        const rows = await this.db.models.Session.findAll({ where, attributes: ['id'], limit: batchSize });
+        if (rows.length === 0) return total;
+        const ids = rows.map((r) => r.id);
+        await this.db.models.RefreshToken.destroy({ where: { session_id: ids } });
+        total += await this.db.models.Session.destroy({ where: { id: ids } });
+        if (rows.length < batchSize) return total;
+      }
     });
   }
 

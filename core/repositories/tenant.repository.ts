@@ -56,6 +56,14 @@ export class TenantRepository {
     });
   }
 
+  /** Tenants disabled at or after `since` (the revocation poll reads only these). */
+  listDisabledSince(since: Date): Promise<Array<{ id: string; slug: string; disabledAt: Date }>> {
+    return dbCall('Tenant', async () => {
+      const rows = await this.db.models.Tenant.findAll({ where: { disabled_at: { [Op.gte]: since } }, attributes: ['id', 'slug', 'disabled_at'] });
+      return rows.map((r) => ({ id: r.id, slug: r.slug, disabledAt: new Date(r.disabled_at!) }));
+    });
+  }
+
   /** Ids of disabled tenants (the revocation set is seeded from this). */
   listDisabledIds(): Promise<string[]> {
     return dbCall('Tenant', async () => {

@@ -251,7 +251,9 @@ export class AuthService {
     if (!user || user.disabledAt || !tenant || tenant.disabledAt) throw Errors.invalidRefreshToken();
     if (!(await this.d.sessions.spendRefreshToken(record.id, at))) throw await reused();
     const idle = new Date(Math.min(at.getTime() + this.d.settings.refreshIdleTtlMs, session.absoluteExpiresAt.getTime()));
-    await this.d.sessions.touch(session.id, at, idle);
+    // touch() only updates a session that is still unrevoked: a revoke that landed after the checks
+    // above must not be answered with a fresh token pair for the revoked session.
+    if (!(await this.d.sessions.touch(session.id, at, idle))) throw Errors.invalidRefreshToken();
     const next = randomToken();
     await this.d.sessions.addRefreshToken(session.id, sha256Hex(next), at);
     const access = await this.d.tokens.issueAccessToken({ sub: user.id, sid: session.id, tid: user.tenantSlug, roles: user.roles, email: user.email });

@@ -2,6 +2,7 @@
 import type { QueryInterface } from 'sequelize';
 import * as m001 from './001-foundation.js';
 import * as m002 from './002-audit-events.js';
+import * as m003 from './003-revocation-indexes.js';
 import * as m004 from './004-email-tokens.js';
 
 export interface MigrationModule {
@@ -12,5 +13,6 @@ export interface MigrationModule {
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, module: MigrationModule]> = [
   ['001-foundation', m001],
   ['002-audit-events', m002],
+  ['003-revocation-indexes', m003],
   ['004-email-tokens', m004],
 ];
