@@ -13,6 +13,9 @@ import { normalizeRequestTarget } from './normalize-path.js';
  * A trailing slash is not significant on either side: `/admin` matches `/admin/` and vice versa. If it
  * were, `deny /admin` would not cover `/admin/` and the request would fall through to a wider route
  * while most upstream routers (Express non-strict, Spring, Rails) serve `/admin/` as `/admin`.
+ * Residual risk, not handled here: upstreams that match paths case-insensitively (IIS, Spring with
+ * case-insensitive matching) or strip trailing dots (Windows) can still see `/ADMIN` or `/admin.` as
+ * `/admin`; for those, guard with an allow-list (`default: deny`) rather than deny-list routes.
  */
 export type PathSegment =
   | { readonly kind: 'literal'; readonly value: string }
