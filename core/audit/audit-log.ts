@@ -1,10 +1,13 @@
 // The typed audit event emitter contract (SPEC §8). Services call `audit.record(...)`; the default
 // implementation writes JSON log lines; core/audit/chained-audit-log.ts adds the hash-chained table.
 import type { Logger } from 'pino';
+import type { AuditAction } from './audit-actions.js';
+
+export type { AuditAction } from './audit-actions.js';
 
 export interface AuditEvent {
-  /** Dotted action name, e.g. auth.login.succeeded, session.revoked, admin.user.disabled. */
-  action: string;
+  /** Dotted action name from core/audit/audit-actions.ts, e.g. auth.login.succeeded, admin.user.disabled. */
+  action: AuditAction;
   /** user id, `cli:<os user>`, or `system`. */
   actor: string;
   /** Tenant slug, when the event belongs to one. */
@@ -13,6 +16,7 @@ export interface AuditEvent {
   outcome: 'success' | 'failure';
   ip?: string | null;
   userAgent?: string | null;
+  /** Free-form context. Secret-looking keys are dropped and personal fields split off before storing. */
   details?: Record<string, unknown>;
 }
 
