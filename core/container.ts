@@ -21,7 +21,10 @@ import { RedisRevocationBus } from './revocation/redis-revocation-bus.js';
 import { createRedisClient } from './redis.js';
 import { SessionCleanup } from './services/session-cleanup.js';
 import type { RevocationEvent } from './revocation/revocation-set.js';
-import { LogAuditLog, type AuditLog } from './audit/audit-log.js';
+import type { AuditLog } from './audit/audit-log.js';
+import { ChainedAuditLog } from './audit/chained-audit-log.js';
+import { AuditQuery } from './audit/audit-query.js';
+import { AuditRepository } from './repositories/audit.repository.js';
 
 export interface CoreOptions {
   clock?: Clock;
@@ -56,6 +59,8 @@ export interface Core {
   readonly tokens: TokenService;
   readonly revocation: RevocationBus;
   readonly audit: AuditLog;
+  /** Audit trail reads and maintenance: list, export, verify, purge, GDPR erase (docs/audit.md). */
+  readonly auditQuery: AuditQuery;
   readonly auth: AuthService;
   /** Purges ended sessions past tokens.session_retention; the server schedules it hourly. */
   readonly sessionCleanup: SessionCleanup;
@@ -140,7 +145,11 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
             }),
         })
       : new LocalRevocationBus(busOptions);
-    const audit = new LogAuditLog(logger.child({ component: 'audit' }));
+    // Hash-chained audit rows + JSON log lines (core/audit/chained-audit-log.ts).
+    const auditRepo = new AuditRepository(db);
+    const auditLogger = logger.child({ component: 'audit' });
+    const audit = new ChainedAuditLog({ repo: auditRepo, clock, logger: auditLogger });
+    const auditQuery = new AuditQuery({ repo: auditRepo, clock, logger: auditLogger, retentionMs: config.audit.retention });
     let permissionsFor = options.permissionsFor ?? ((): ReadonlySet<string> => new Set<string>());
     const auth = new AuthService({
       users: repos.users,
@@ -178,6 +187,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       tokens,
       revocation,
       audit,
+      auditQuery,
       auth,
       passwordReset: email.passwordReset,
       emailVerification: email.emailVerification,
