@@ -11,7 +11,11 @@ import { registerAuthRoutes } from './handlers/auth.handlers.js';
 import { registerEmailRoutes } from './handlers/email.handlers.js';
 import { registerOpsRoutes, type ReadinessCheck } from './handlers/ops.handlers.js';
 import { createProxyPipeline } from './pipeline/index.js';
-import { createHttpServer, type ProxyHandler } from './server.js';
+import type { RateLimitHook } from './pipeline/request-context.js';
+import { PolicyStore, loadInitialPolicy } from './policy-store.js';
+import { LiveConnections } from './live-connections.js';
+import { registerForwardAuthRoutes } from './handlers/forward-auth.handlers.js';
+import { createHttpServer } from './server.js';
 
 /** Everything request handlers and pipeline stages may use; built once per server. */
 export interface AppContext {
@@ -21,6 +25,12 @@ export interface AppContext {
   readonly router: Router;
   readonly trusted: TrustedProxies;
   readonly readiness: ReadinessCheck[];
+  /** The policies.yaml in force (hot-reloaded; `policies.reload()` on SIGHUP). */
+  readonly policies: PolicyStore;
+  /** Live WebSocket / streaming connections by session and user, for revocation cut-off. */
+  readonly live: LiveConnections;
+  /** Pipeline hooks; `rateLimit` is a no-op until the rate limiter is wired (runs after authorize). */
+  readonly hooks: { rateLimit: RateLimitHook };
   /** Cleanup hooks run on close, in reverse order. */
   readonly onClose: Array<() => Promise<void> | void>;
 }
@@ -37,9 +47,18 @@ export interface App {
 export interface StartOptions extends CoreOptions {}
 
 export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
+  // An invalid policies.yaml at start is a configuration error (exit 78), before anything is opened.
+  const initialPolicy = await loadInitialPolicy(config.policies.file);
   const core = await createCore(config, { revocationPollMs: 1000, ...options });
   const metrics = createMetrics();
   const router = new Router();
+  const policies = new PolicyStore(initialPolicy, {
+    file: config.policies.file,
+    logger: core.logger.child({ component: 'policies' }),
+    metrics,
+    watch: config.policies.watch,
+    onLoad: (policy) => core.setPermissionsResolver(policy.permissionsFor),
+  });
   const context: AppContext = {
     config,
     core,
@@ -47,13 +66,19 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     router,
     trusted: new TrustedProxies(config.server.trusted_proxies),
     readiness: [],
+    policies,
+    live: new LiveConnections(),
+    hooks: { rateLimit: () => undefined },
     onClose: [],
   };
   registerOpsRoutes(router, core, metrics, () => context.readiness);
   registerAuthRoutes(router, config.server.auth_prefix, { core, bodyLimit: config.server.body_limit });
   registerEmailRoutes(router, config.server.auth_prefix, { core, bodyLimit: config.server.body_limit });
-  const proxy: ProxyHandler & { close(): void } = createProxyPipeline(context);
+  const proxy = createProxyPipeline(context);
+  registerForwardAuthRoutes(router, config.server.auth_prefix, proxy);
   context.onClose.push(() => proxy.close());
+  await policies.start();
+  context.onClose.push(() => policies.close());
   await core.revocation.start();
   // Hourly purge of sessions ended longer than tokens.session_retention (unref'd: never holds the process).
   core.sessionCleanup.schedule();

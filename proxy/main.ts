@@ -29,6 +29,11 @@ async function serve(options: ServeOptions): Promise<void> {
     app = await startApp(config, { migrate: options.migrate });
   } catch (err) {
     await demo?.close();
+    if (err instanceof ConfigError) {
+      // e.g. an invalid policies.yaml: same contract as an invalid config (one line per problem, 78).
+      for (const p of err.problems) process.stderr.write(`config: ${p}\n`);
+      process.exit(EX_CONFIG);
+    }
     process.stderr.write(`authgate: failed to start: ${(err as Error).message}\n`);
     process.exit(1);
   }
@@ -70,6 +75,8 @@ async function serve(options: ServeOptions): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // SIGHUP: re-read policies.yaml now (an invalid file is refused; the old policy stays).
+  process.on('SIGHUP', () => void app.context.policies.reload('SIGHUP'));
 }
 
 export async function main(argv: string[]): Promise<void> {
