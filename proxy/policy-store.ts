@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../config/load-config.js';
 import { formatProblem, loadPolicyFile, type CompiledPolicy, type PolicyProblem } from '../core/policy/index.js';
 import type { Metrics } from './metrics.js';
+import type { AuditLog } from '../core/audit/audit-log.js';
 
 export interface PolicyStoreOptions {
   readonly file: string;
@@ -15,6 +16,8 @@ export interface PolicyStoreOptions {
   readonly metrics: Metrics;
   /** Called with every policy that comes into force (the initial one included). */
   readonly onLoad?: (policy: CompiledPolicy) => void;
+  /** Records policy.reloaded / policy.reload_failed (SPEC §8); a failed audit write is logged, the reload stands. */
+  readonly audit?: AuditLog;
   /** Watch the file for changes (fs.watch on its directory plus a slow stat poll). */
   readonly watch?: boolean;
   /** Stat-poll fallback interval (ms); fs.watch misses changes on some network/overlay file systems. */
@@ -122,6 +125,7 @@ export class PolicyStore {
         { file: this.file, trigger, problems: problems.map((p) => formatProblem(p, basename(this.file))) },
         'policies.yaml reload refused: the file is invalid; the previous policy stays in force',
       );
+      await this.audit({ action: 'policy.reload_failed', actor: 'system', outcome: 'failure', details: { trigger, file: basename(this.file), problems: problems.length } });
       return { ok: false, problems };
     }
     if (this.closed) return { ok: true, routes: result.policy.routes.length };
@@ -129,7 +133,13 @@ export class PolicyStore {
     this.options.onLoad?.(result.policy);
     metrics.policyReloads.inc({ result: 'success' });
     logger.info({ file: this.file, trigger, routes: result.policy.routes.length }, 'policies.yaml reloaded');
+    await this.audit({ action: 'policy.reloaded', actor: 'system', outcome: 'success', details: { trigger, file: basename(this.file), routes: result.policy.routes.length } });
     return { ok: true, routes: result.policy.routes.length };
+  }
+
+  private async audit(event: Parameters<AuditLog['record']>[0]): Promise<void> {
+    // reload() never throws; the audit log has already written the event as an error log line.
+    await this.options.audit?.record(event).catch(() => undefined);
   }
 
   private async statKey(): Promise<string> {
