@@ -244,7 +244,8 @@ export class UserAdminService {
   private async checkRoles(roles: readonly string[], field = 'roles'): Promise<string[]> {
     const known = await this.d.knownRoles();
     const unique = [...new Set(roles.map((r) => r.trim()))];
-    const unknown = unique.filter((r) => !known.has(r));
+    // The configured default role is what self-registration hands out anyway, defined in the policy or not.
+    const unknown = unique.filter((r) => !known.has(r) && r !== this.d.defaultRole);
     if (unknown.length > 0) {
       const list = [...known].sort().join(', ') || '(none defined)';
       throw new AppError('ERR_UNKNOWN_ROLE', 400, 'Invalid request', {
