@@ -79,6 +79,14 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
   context.onClose.push(() => proxy.close());
   await policies.start();
   context.onClose.push(() => policies.close());
+  // Live cut-off (issue 5): a revoked session, user or tenant loses its open WebSockets and streamed
+  // responses at once — the bus delivers the event within 1 s on every replica.
+  const offRevoked = core.revocation.onRevoked((e) => {
+    if (e.kind === 'session') context.live.closeSession(e.id);
+    else if (e.kind === 'user') context.live.closeUser(e.id);
+    else context.live.closeTenant(e.id);
+  });
+  context.onClose.push(offRevoked);
   await core.revocation.start();
   // Hourly purge of sessions ended longer than tokens.session_retention (unref'd: never holds the process).
   core.sessionCleanup.schedule();

@@ -96,7 +96,7 @@ export class Forwarder {
     const started = performance.now();
     const claims = ctx.claims;
     // A response still streaming belongs to a session: revoking it must be able to cut it.
-    const untrack = claims === null ? null : ctx.deps.live.track(claims.sid, () => res.destroy(), claims.sub);
+    const untrack = claims === null ? null : ctx.deps.live.track(claims.sid, () => res.destroy(), claims.sub, claims.tid);
     let responded = false;
     const options: Dispatcher.RequestOptions<null> = {
       method: ctx.method as Dispatcher.HttpMethod,
@@ -147,7 +147,7 @@ export class Forwarder {
     req.headers = headersObject(ctx.upstreamHeaders);
     const claims = ctx.claims;
     if (claims !== null) {
-      const untrack = ctx.deps.live.track(claims.sid, () => socket.destroy(), claims.sub);
+      const untrack = ctx.deps.live.track(claims.sid, () => socket.destroy(), claims.sub, claims.tid);
       socket.once('close', untrack);
     }
     this.wsProxy.ws(req, socket, head, { target: target.wsTarget });

@@ -23,7 +23,7 @@ interface Pair {
 
 async function startPair(options: { redisUrl?: string; channel?: string; pollMs?: number; healthyPollMs?: number }): Promise<Pair> {
   const db = await createTestDatabase('revbus');
-  const config = options.redisUrl ? { redis: { url: options.redisUrl, revocation_channel: options.channel ?? uniqueChannel() } } : {};
+  const config: Record<string, Record<string, unknown>> = options.redisUrl ? { redis: { url: options.redisUrl, revocation_channel: options.channel ?? uniqueChannel() } } : {};
   const extra = {
     ...(options.pollMs !== undefined ? { revocationPollMs: options.pollMs } : {}),
     ...(options.healthyPollMs !== undefined ? { revocationHealthyPollMs: options.healthyPollMs } : {}),
@@ -82,7 +82,7 @@ t.test('without Redis: the DB poll (1 s) carries revocations to the other instan
 
 t.test('with Redis: pub/sub carries revocations between instances within 1 s (poll slowed to 10 min)', async (t) => {
   const redis = await sharedRedis();
-  if (!redis) return t.skip('no Redis (set TEST_REDIS_URL or install redis-server)');
+  if (!redis) return t.plan(0, 'no Redis (set TEST_REDIS_URL or install redis-server)');
   t.teardown(() => redis.close());
   const channel = uniqueChannel();
   const pair = await startPair({ redisUrl: redis.url, channel, pollMs: NO_POLL, healthyPollMs: NO_POLL });
@@ -124,7 +124,7 @@ t.test('with Redis: pub/sub carries revocations between instances within 1 s (po
 });
 
 t.test('Redis restarted while a revocation is published: enforced after reconnect (reconcile)', async (t) => {
-  if (!(await redisServerAvailable())) return t.skip('redis-server not installed');
+  if (!(await redisServerAvailable())) return t.plan(0, 'redis-server not installed');
   const redis = await OwnRedis.start();
   t.teardown(() => redis.stop());
   // Poll disabled entirely (healthy and degraded): only pub/sub or the reconnect reconcile can deliver.
@@ -148,7 +148,7 @@ t.test('Redis restarted while a revocation is published: enforced after reconnec
 });
 
 t.test('Redis down: the degraded DB poll (1 s) still carries revocations', async (t) => {
-  if (!(await redisServerAvailable())) return t.skip('redis-server not installed');
+  if (!(await redisServerAvailable())) return t.plan(0, 'redis-server not installed');
   const redis = await OwnRedis.start();
   t.teardown(() => redis.stop());
   const pair = await startPair({ redisUrl: redis.url, pollMs: 1000, healthyPollMs: NO_POLL });
