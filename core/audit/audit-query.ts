@@ -83,7 +83,7 @@ export function parseAuditFilters(q: AuditListQuery): { tenant?: string; user?: 
     if (!/^\d{1,15}$/.test(q.cursor)) errors.push({ field: 'cursor', message: 'is not a cursor returned by this API' });
     else out.beforeSeq = Number(q.cursor);
   }
-  if (errors.length) throw Errors.validation(errors);
+  if (errors.length) throw Errors.validation(errors, 'Invalid audit query.');
   return out;
 }
 

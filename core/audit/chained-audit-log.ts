@@ -89,6 +89,7 @@ export const auditUnavailable = (cause: unknown): AppError =>
   new AppError('ERR_AUDIT_UNAVAILABLE', 503, 'Service unavailable', {
     detail: 'The audit trail could not record this action; it was not completed. Retry later.',
     headers: { 'retry-after': '5' },
+    expose: true,
     cause,
   });
 

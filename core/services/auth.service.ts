@@ -300,7 +300,9 @@ export class AuthService {
     if (!ref) return false;
     const slug = await this.d.tenants.slugOf(tenantId);
     await this.announce([ref], reason, slug);
-    await this.d.audit.record({ action: 'session.revoked', actor, tenant: slug, target: sessionId, outcome: 'success', ip: meta.ip, userAgent: meta.userAgent, details: { reason, user: ref.userId } });
+    // A user ending their own session is `auth.logout`; any other revocation (admin, reuse…) `session.revoked`.
+    const action = reason === 'logout' ? 'auth.logout' : 'session.revoked';
+    await this.d.audit.record({ action, actor, tenant: slug, target: sessionId, outcome: 'success', ip: meta.ip, userAgent: meta.userAgent, details: { reason, user: ref.userId } });
     return true;
   }
 
@@ -309,7 +311,7 @@ export class AuthService {
     const slug = await this.d.tenants.slugOf(tenantId);
     await this.announce(refs, reason, slug);
     if (refs.length)
-      await this.d.audit.record({ action: 'session.revoked', actor, tenant: slug, target: userId, outcome: 'success', ip: meta.ip, userAgent: meta.userAgent, details: { reason, sessions: refs.map((r) => r.id) } });
+      await this.d.audit.record({ action: reason === 'logout_all' ? 'auth.logout' : 'session.revoked', actor, tenant: slug, target: userId, outcome: 'success', ip: meta.ip, userAgent: meta.userAgent, details: { reason, sessions: refs.map((r) => r.id) } });
     return refs.length;
   }
 
