@@ -75,6 +75,8 @@ export const configSchema = z
     redis: z
       .object({
         url: optionalUrl(['redis://', 'rediss://']),
+        // Prefix of every rate-limit key in Redis (replicas sharing limits must agree on it).
+        rate_limit_prefix: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/).default('authgate:rl'),
         // docs/sessions.md: pub/sub channel of the revocation bus (installations sharing a Redis use different ones).
         revocation_channel: z.string().regex(/^[A-Za-z0-9:_.-]{1,128}$/).default('authgate:revocations'),
       })
@@ -123,6 +125,14 @@ export const configSchema = z
         default_role: z.string().min(1).default('user'),
         rate_limit_ip_points: int(600, 0, 1_000_000),
         rate_limit_ip_per: duration('60s'),
+        // docs/rate-limits.md: per-IP limit on each sensitive /auth endpoint group (login, register, …); 0 disables.
+        rate_limit_auth_points: int(60, 0, 1_000_000),
+        rate_limit_auth_per: duration('60s'),
+        // Login brute-force guard: failures per IP per day; consecutive failures per (account, IP) before
+        // a 1 h block; and after how many consecutive failures each further one imposes a growing wait.
+        login_ip_max_failures: int(100, 1, 1_000_000),
+        login_account_ip_max_failures: int(20, 1, 1_000_000),
+        login_slow_after: int(3, 1, 1_000_000),
       })
       .strict()
       .default({}),

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Errors } from '../core/errors.js';
+import { rateLimitError, rateLimitHeaders, type RateLimitOutcome } from '../core/ratelimit/rate-limit.js';
 import { sendProblem } from './http/problem.js';
 import { bearerToken, type Router } from './http/router.js';
 import type { TrustedProxies } from './http/client-ip.js';
@@ -23,6 +24,8 @@ export interface ServerDeps {
   logger: Logger;
   metrics: Metrics;
   timeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
+  /** Per-IP limits on sensitive authgate endpoints (core/ratelimit/auth-endpoint-limits.ts); null = not limited. */
+  limitOwnEndpoint?: (path: string, clientIp: string) => Promise<RateLimitOutcome | null>;
 }
 
 /** Path of the request target without query, for routing authgate's own endpoints. */
@@ -68,6 +71,14 @@ export function createHttpServer(deps: ServerDeps): Server {
         res.setHeader('allow', found.allow.join(', '));
         throw Errors.methodNotAllowed();
       }
+      const ip = trusted.clientIp(req);
+      // Login, refresh, register, password reset, email verification: counted per client IP before the
+      // handler runs (429 + Retry-After + RateLimit-*; docs/rate-limits.md).
+      const limit = deps.limitOwnEndpoint ? await deps.limitOwnEndpoint(path, ip) : null;
+      if (limit !== null) {
+        if (!limit.allowed) throw rateLimitError(limit);
+        for (const [name, value] of Object.entries(rateLimitHeaders(limit))) res.setHeader(name, value);
+      }
       const ua = req.headers['user-agent'];
       await found.handler({
         req,
@@ -75,7 +86,7 @@ export function createHttpServer(deps: ServerDeps): Server {
         path,
         query: new URLSearchParams(url.slice(path.length + 1)),
         params: found.params,
-        meta: { ip: trusted.clientIp(req), userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null },
+        meta: { ip, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null },
         requestId,
       });
     } catch (err) {

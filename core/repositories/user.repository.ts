@@ -186,6 +186,53 @@ export class UserRepository {
     });
   }
 
+  /**
+   * Reserves one password check for a login before bcrypt runs (issue 4: race-free lockout). One conditional
+   * UPDATE increments failed_login_count only while the account is unlocked and below `max` (or its lock
+   * has expired, which starts a new count at 1), so however many wrong attempts race, at most `max` of
+   * them per lock period get a real compare: the overshoot beyond the limit is 0. The attempt that takes
+   * the count to `max` locks the account at once (before its own compare finishes); a correct password
+   * clears the count and the lock afterwards (update with failedLoginCount 0, lockedUntil null).
+   */
+  claimLoginAttempt(tenantId: string, id: string, max: number, lockUntil: Date, at: Date): Promise<{ claimed: boolean; count: number; lockedByThis: boolean }> {
+    return dbCall('User', async () => {
+      const { User } = this.db.models;
+      const sequelize = this.db.sequelize;
+      const [changed] = await User.update(
+        {
+          failed_login_count: sequelize.literal('CASE WHEN locked_until IS NULL THEN failed_login_count + 1 ELSE 1 END') as unknown as number,
+          locked_until: null,
+          updated_at: at,
+        },
+        {
+          where: {
+            tenant_id: tenantId,
+            id,
+            deleted_at: null,
+            [Op.or]: [{ locked_until: null, failed_login_count: { [Op.lt]: max } }, { locked_until: { [Op.lte]: at } }],
+          },
+        },
+      );
+      if (changed === 0) return { claimed: false, count: max, lockedByThis: false };
+      const row = await User.findOne({ where: { tenant_id: tenantId, id }, attributes: ['failed_login_count'] });
+      const count = row?.failed_login_count ?? 0;
+      if (count < max) return { claimed: true, count, lockedByThis: false };
+      // Concurrent claimers may both read count >= max; the conditional write picks the one that locks.
+      const [locked] = await User.update({ locked_until: lockUntil, updated_at: at }, { where: { tenant_id: tenantId, id, locked_until: null } });
+      return { claimed: true, count, lockedByThis: locked > 0 };
+    });
+  }
+
+  /** After a correct password: forget failed attempts and any lock (one UPDATE, only when there is something to clear). */
+  clearLoginFailures(tenantId: string, id: string, at: Date): Promise<void> {
+    return dbCall('User', async () => {
+      await this.db.models.User.update(
+        { failed_login_count: 0, locked_until: null, updated_at: at },
+        { where: { tenant_id: tenantId, id, [Op.or]: [{ failed_login_count: { [Op.gt]: 0 } }, { locked_until: { [Op.ne]: null } }] } },
+      );
+    });
+  }
+
   /** Returns up to limit + 1 users so the caller can tell whether another page exists. */
   list(filter: UserListFilter): Promise<User[]> {
     return dbCall('User', async () => {

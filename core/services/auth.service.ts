@@ -178,11 +178,17 @@ export class AuthService {
       await this.d.hasher.burn(input.password);
       throw await fail('locked', user.id);
     }
+    // Reserve the attempt before bcrypt runs: concurrent wrong attempts cannot overshoot the limit
+    // (issue 4; docs/rate-limits.md). A refused reservation means locked: same burn, same 401.
+    const lockUntil = new Date(at.getTime() + this.d.settings.lockoutDurationMs);
+    const claim = await this.d.users.claimLoginAttempt(tenant.id, user.id, this.d.settings.loginMaxFailures, lockUntil, at);
+    if (!claim.claimed) {
+      await this.d.hasher.burn(input.password);
+      throw await fail('locked', user.id);
+    }
     const ok = await this.d.hasher.verify(input.password, user.passwordHash);
     if (!ok) {
-      const lockUntil = new Date(at.getTime() + this.d.settings.lockoutDurationMs);
-      const { count, locked } = await this.d.users.recordLoginFailure(tenant.id, user.id, this.d.settings.loginMaxFailures, lockUntil, at);
-      if (locked)
+      if (claim.lockedByThis)
         await this.d.audit.record({
           action: 'auth.lockout',
           actor: 'system',
@@ -191,17 +197,17 @@ export class AuthService {
           outcome: 'success',
           ip: meta.ip,
           userAgent: meta.userAgent,
-          details: { failures: count, locked_until: lockUntil.toISOString() },
+          details: { failures: claim.count, locked_until: lockUntil.toISOString() },
         });
       throw await fail('wrong_password', user.id);
     }
+    // A correct password forgets the failures (and the lock its own reservation may have set).
+    await this.d.users.clearLoginFailures(tenant.id, user.id, at);
     if (user.disabledAt) throw await fail('disabled', user.id);
     if (this.d.settings.requireVerifiedEmail && !user.emailVerifiedAt) {
       await this.d.audit.record({ action: 'auth.login.failed', actor: user.id, tenant: tenant.slug, target: user.id, outcome: 'failure', ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'email_not_verified' } });
       throw Errors.emailNotVerified();
     }
-    if (user.failedLoginCount > 0 || user.lockedUntil)
-      await this.d.users.update(tenant.id, user.id, { failedLoginCount: 0, lockedUntil: null }, at);
     await this.d.loginGuard?.succeeded(email, tenantSlug, meta.ip);
     const { session: _session, ...pair } = await this.startSession(user, meta, null);
     await this.d.audit.record({ action: 'auth.login.succeeded', actor: user.id, tenant: tenant.slug, target: user.id, outcome: 'success', ip: meta.ip, userAgent: meta.userAgent });

@@ -111,6 +111,8 @@ export class Forwarder {
         target.latency.observe((performance.now() - started) / 1000);
         const out = responseHeaders(upstreamHeaders);
         out['x-request-id'] ??= ctx.requestId;
+        // authgate's own limit is the one this client hits first (draft-ietf-httpapi-ratelimit-headers).
+        if (ctx.rateLimitHeaders !== null) Object.assign(out, ctx.rateLimitHeaders);
         res.writeHead(statusCode, out);
         return res;
       },

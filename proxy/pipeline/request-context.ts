@@ -85,6 +85,8 @@ export class ProxyContext {
   shadowDenied: string | null = null;
   /** Headers sent upstream (flat [name, value, …]); for forward-auth, the identity headers answered. */
   readonly upstreamHeaders: string[] = [];
+  /** RateLimit-* headers for the response, set by apply-rate-limit when a limit applied. */
+  rateLimitHeaders: Record<string, string> | null = null;
 
   constructor(
     readonly deps: PipelineDeps,

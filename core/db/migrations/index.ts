@@ -4,6 +4,7 @@ import * as m001 from './001-foundation.js';
 import * as m002 from './002-audit-events.js';
 import * as m003 from './003-revocation-indexes.js';
 import * as m004 from './004-email-tokens.js';
+import * as m005 from './005-password-history.js';
 
 export interface MigrationModule {
   up(params: { context: QueryInterface }): Promise<void>;
@@ -15,4 +16,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, module: Migration
   ['002-audit-events', m002],
   ['003-revocation-indexes', m003],
   ['004-email-tokens', m004],
+  ['005-password-history', m005],
 ];

@@ -6,6 +6,7 @@ import { initSessionModel } from './session.model.js';
 import { initRefreshTokenModel } from './refresh-token.model.js';
 import { initSigningKeyModel } from './signing-key.model.js';
 import { initEmailTokenModel } from './email-token.model.js';
+import { initPasswordHistoryModel } from './password-history.model.js';
 import { initAuditAnchorModel, initAuditEventModel } from './audit-event.model.js';
 
 export function registerModels(sequelize: Sequelize) {
@@ -16,6 +17,7 @@ export function registerModels(sequelize: Sequelize) {
     RefreshToken: initRefreshTokenModel(sequelize),
     SigningKey: initSigningKeyModel(sequelize),
     EmailToken: initEmailTokenModel(sequelize),
+    PasswordHistory: initPasswordHistoryModel(sequelize),
     AuditEvent: initAuditEventModel(sequelize),
     AuditAnchor: initAuditAnchorModel(sequelize),
   };
