@@ -8,7 +8,7 @@ import type { Database } from '../db/database.js';
 import { BackgroundTasks } from '../mail/background-tasks.js';
 import { MailDispatcher } from '../mail/mail-dispatcher.js';
 import { createMailer } from '../mail/mailer.js';
-import { SendLimits } from '../mail/send-limits.js';
+import { SendLimits, type LimiterFactory } from '../mail/send-limits.js';
 import { EmailTokenRepository } from '../repositories/email-token.repository.js';
 import type { UserRepository } from '../repositories/user.repository.js';
 import type { AuthService } from './auth.service.js';
@@ -33,6 +33,8 @@ export function createEmailFlows(input: {
   audit: AuditLog;
   clock: Clock;
   logger: Logger;
+  /** The shared limiter store (core/ratelimit) so limits hold across replicas with Redis; memory when absent. */
+  createLimiter?: LimiterFactory;
 }): EmailFlows {
   const { config, clock } = input;
   const logger = input.logger.child({ component: 'mail' });
@@ -45,7 +47,11 @@ export function createEmailFlows(input: {
     tenants: input.tenants,
     auth: input.auth,
     dispatcher,
-    limits: new SendLimits({ perAccountPerHour: config.mail.max_per_account_per_hour, perIpPerHour: config.mail.request_ip_per_hour }),
+    limits: new SendLimits(
+      { perAccountPerHour: config.mail.max_per_account_per_hour, perIpPerHour: config.mail.request_ip_per_hour },
+      input.createLimiter,
+      (err) => logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'mail rate limiter failed; allowed'),
+    ),
     background,
     audit: input.audit,
     clock,
