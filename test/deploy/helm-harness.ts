@@ -21,7 +21,6 @@ export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '.
 export const chartDir = join(repoRoot, 'helm', 'authgate');
 
 /** A rendered Kubernetes object; the tests read it as plain JSON. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; [k: string]: any }; [k: string]: any };
 
 export interface RunResult {

@@ -39,7 +39,6 @@ function render(values: string[], set: string[] = []): K8sObject[] {
   return parseManifests(r.stdout);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 const container = (d: K8sObject, name = 'authgate'): Json => d.spec.template.spec.containers.find((c: Json) => c.name === name);
 const envOf = (c: Json): Record<string, string> => Object.fromEntries((c.env ?? []).map((e: Json) => [e.name, e.value]));
