@@ -24,7 +24,7 @@ function layout(title: string, body: string, productName: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${escapeHtml(title)} – ${escapeHtml(productName)}</title>
 <style>${STYLE}</style>
 </head>

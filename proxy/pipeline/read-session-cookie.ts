@@ -1,8 +1,8 @@
-// Stage: the browser-session cookie (docs/oidc.md). It is removed from the Cookie header sent upstream on
-// every route (authgate's session is not the application's), and on `login: redirect` routes a request with
-// no bearer token is authenticated by the access JWT inside it — verified by the next stage like any bearer
-// token, so no database query while it is fresh. An expired JWT is re-minted through the session's refresh
-// token (rotation + reuse detection) and the new cookie goes back on the response.
+// Stage: the browser-session cookie (docs/oidc.md). It and the login form's CSRF cookie are removed from the
+// Cookie header sent upstream on every route (authgate's session is not the application's). On `login:
+// redirect` routes a request with no bearer token is authenticated by the access JWT inside it — verified by
+// the next stage like any bearer token, so no database query while it is fresh. An expired JWT is re-minted
+// through the session's refresh token (rotation + reuse detection); the new cookie goes back on the response.
 import { BrowserSessionService } from '../../core/oauth/browser-session.service.js';
 import { needsIdentity } from '../../core/policy/index.js';
 import { cookieNames, readCookie, sessionCookie, withoutCookie, type CookieNames } from '../handlers/session-cookie.js';
@@ -20,11 +20,12 @@ function namesOf(ctx: ProxyContext): CookieNames {
   return names;
 }
 
-/** Drops the session cookie from the `cookie` entries already copied into the upstream header list. */
-function stripFromUpstream(out: string[], name: string): void {
+/** Drops authgate's cookies from the `cookie` entries already copied into the upstream header list. */
+function stripFromUpstream(out: string[], names: CookieNames): void {
   for (let i = 0; i < out.length; i += 2) {
     if ((out[i] as string).toLowerCase() !== 'cookie') continue;
-    const kept = withoutCookie(out[i + 1] as string, name);
+    const withoutSession = withoutCookie(out[i + 1] as string, names.session);
+    const kept = withoutSession === null ? null : withoutCookie(withoutSession, names.csrf);
     if (kept === null) {
       out.splice(i, 2);
       i -= 2;
@@ -37,8 +38,8 @@ export function readSessionCookie(ctx: ProxyContext): void | Promise<void> {
   if (header === undefined) return;
   const names = namesOf(ctx);
   const value = readCookie(header, names.session);
+  if (ctx.kind !== 'forward-auth' && (value !== undefined || readCookie(header, names.csrf) !== undefined)) stripFromUpstream(ctx.upstreamHeaders, names);
   if (value === undefined) return;
-  if (ctx.kind !== 'forward-auth') stripFromUpstream(ctx.upstreamHeaders, names.session);
   const route = ctx.route;
   // Only routes that send browsers to the login page accept the cookie; API routes stay bearer-only (and
   // thereby CSRF-free). An explicit bearer token wins.
