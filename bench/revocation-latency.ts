@@ -51,7 +51,7 @@ try {
   console.log(`revocation latency, ${TRIALS} trials per case, database ${dbPoll.dialect}; B polled every 20 ms`);
   if (redis) await run('redis pub/sub', { databaseUrl: dbRedis.url, redisUrl: redis.url, channel: uniqueChannel() });
   else console.log('redis: skipped (no TEST_REDIS_URL and no redis-server)');
-  await run('db poll (1 s)', { databaseUrl: dbPoll.url });
+  await run('db poll (500 ms)', { databaseUrl: dbPoll.url });
 } finally {
   await redis?.close();
   await dbRedis.drop();

@@ -35,7 +35,7 @@ export interface CoreOptions {
   permissionsFor?: (roles: readonly string[]) => ReadonlySet<string>;
   /**
    * Revocation database poll (ms); 0 disables (the CLI only publishes). Without Redis this is the
-   * interval (server: 1000). With Redis it is used while Redis is down; healthy, it polls every 5000.
+   * interval (server: 500). With Redis it is used while Redis is down; healthy, it polls every 5000.
    */
   revocationPollMs?: number;
   /** Redis bus poll interval while the subscription is healthy (default 5000 ms). */

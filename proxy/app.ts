@@ -49,7 +49,7 @@ export interface StartOptions extends CoreOptions {}
 export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
   // An invalid policies.yaml at start is a configuration error (exit 78), before anything is opened.
   const initialPolicy = await loadInitialPolicy(config.policies.file);
-  const core = await createCore(config, { revocationPollMs: 1000, ...options });
+  const core = await createCore(config, { revocationPollMs: 500, ...options });
   const metrics = createMetrics();
   const router = new Router();
   const policies = new PolicyStore(initialPolicy, {

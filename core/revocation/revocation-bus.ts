@@ -111,16 +111,19 @@ export class LocalRevocationBus implements RevocationBus {
   }
 
   /** Runs the poll on a self-rescheduling, unref'd timer so a slow database never stacks polls. */
-  protected schedulePoll(): void {
+  protected schedulePoll(elapsedMs = 0): void {
     if (this.stopped || !this.options.source) return;
     const interval = this.pollInterval();
     if (interval <= 0) return;
+    // Fixed rate: the time the last poll took counts against the interval, so the worst-case delay stays
+    // the interval itself rather than interval + query time.
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      const started = performance.now();
       this.poll()
         .catch((err: unknown) => this.options.onError?.(err))
-        .finally(() => this.schedulePoll());
-    }, interval);
+        .finally(() => this.schedulePoll(performance.now() - started));
+    }, Math.max(0, interval - elapsedMs));
     this.timer.unref();
   }
 

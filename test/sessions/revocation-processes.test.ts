@@ -53,8 +53,8 @@ t.test('two authgate processes + a revoking process, sharing the database and Re
   await scenario(t, { databaseUrl: db.url, redisUrl: redis.url, channel: uniqueChannel() }, 1000, 'redis');
 });
 
-t.test('two authgate processes + a revoking process without Redis: the 1 s DB poll', async (t) => {
+t.test('two authgate processes + a revoking process without Redis: the 500 ms DB poll', async (t) => {
   const db = await createTestDatabase('procpoll');
   t.teardown(() => db.drop());
-  await scenario(t, { databaseUrl: db.url }, 1000 + 1000, 'poll');
+  await scenario(t, { databaseUrl: db.url }, 1000, 'poll');
 });
