@@ -7,12 +7,14 @@
 // (Kubernetes OpenAPI schemas: types, required fields, enums, formats; it does not reject unknown fields)
 // and `@kubernetes-models/prometheus-operator` for the ServiceMonitor.
 import t from 'tap';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
   chartDir,
+  repoRoot,
   fetchHelm,
   findAll,
   findOne,
@@ -374,5 +376,45 @@ t.test('every value in values.yaml is documented with ## @param and known to the
     }
     t.not(node, undefined, `@param ${p} names an existing value`);
     t.ok(schemaNode, `@param ${p} is described in values.schema.json`);
+  }
+});
+
+/** Renders a scenario and returns its policies.yaml, authgate.yaml and the gateway/sidecar container env. */
+function renderedRuntimeFiles(scenario: string): { policies: string; config: string; env: Record<string, string> } {
+  const objs = render([ci(scenario)]);
+  const policies = findOne(objs, 'ConfigMap', '-policies').data['policies.yaml'] as string;
+  const config = findOne(objs, 'ConfigMap', '-config').data['authgate.yaml'] as string;
+  let env: Record<string, string> = {};
+  const deployments = findAll(objs, 'Deployment');
+  if (deployments.length === 1) env = envOf(container(deployments[0]!));
+  return { policies, config, env };
+}
+
+const cliBuilt = existsSync(join(repoRoot, 'dist', 'cli', 'main.js'));
+t.test('rendered policies.yaml passes `authctl policies check`', { skip: cliBuilt ? false : 'dist/cli/main.js is missing: run `npm run build`' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'authgate-policies-'));
+  for (const scenario of Object.keys(scenarios)) {
+    const file = join(dir, `${scenario}.yaml`);
+    writeFileSync(file, renderedRuntimeFiles(scenario).policies);
+    const r = spawnSync(process.execPath, ['bin/authctl.js', 'policies', 'check', file], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+    t.equal(r.status, 0, `ci/${scenario}: ${r.stdout}${r.stderr}`);
+  }
+});
+
+const configBuilt = existsSync(join(repoRoot, 'dist', 'config', 'load-config.js'));
+t.test('authgate accepts the configuration the chart renders (config file + env)', { skip: configBuilt ? false : 'dist/config/load-config.js is missing: run `npm run build`' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'authgate-config-'));
+  for (const scenario of ['gateway-minimal', 'gateway-redis-hpa', 'existing-secret']) {
+    const { config, env } = renderedRuntimeFiles(scenario);
+    const file = join(dir, `${scenario}.yaml`);
+    writeFileSync(file, config);
+    // The Secret's keys as the pod would see them; the in-pod paths do not need to exist to be valid.
+    const podEnv = { DATABASE_URL: 'postgres://u:p@db:5432/authgate', REDIS_URL: 'redis://redis:6379', ...env, AUTHGATE_CONFIG: file };
+    const script = `import(${JSON.stringify(join(repoRoot, 'dist', 'config', 'load-config.js'))})
+      .then((m) => { m.loadConfig({ env: JSON.parse(process.argv[1]) }); console.log('config ok'); })
+      .catch((e) => { console.error(e.problems ?? e.message); process.exit(1); });`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(podEnv)], { encoding: 'utf8', timeout: 60_000 });
+    t.equal(r.status, 0, `ci/${scenario}: ${r.stdout}${r.stderr}`);
+    t.match(r.stdout, /config ok/);
   }
 });
