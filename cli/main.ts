@@ -8,6 +8,7 @@ import { registerSessionsCommands } from './commands/sessions.command.js';
 import { registerTenantsCommands } from './commands/tenants.command.js';
 import { registerUserCommands } from './commands/user.command.js';
 import { registerAuditCommands } from './commands/audit.command.js';
+import { registerClientsCommands } from './commands/clients.command.js';
 import { EXIT, exitCodeFor, messageFor } from './exit-codes.js';
 
 /** Adds one command group (`authctl <group> …`) to the program. */
@@ -25,6 +26,7 @@ export const COMMAND_GROUPS: readonly RegisterCommands[] = [
   registerKeysCommands,
   registerPoliciesCommands,
   registerAuditCommands,
+  registerClientsCommands,
 ];
 
 export function buildProgram(groups: readonly RegisterCommands[] = COMMAND_GROUPS): Command {

@@ -25,6 +25,7 @@ import type { AuditLog } from './audit/audit-log.js';
 import { ChainedAuditLog } from './audit/chained-audit-log.js';
 import { AuditQuery } from './audit/audit-query.js';
 import { AuditRepository } from './repositories/audit.repository.js';
+import { createOAuthServices, type OAuthServices } from './oauth/index.js';
 
 export interface CoreOptions {
   clock?: Clock;
@@ -68,6 +69,8 @@ export interface Core {
   readonly passwordReset: EmailFlows['passwordReset'];
   readonly emailVerification: EmailFlows['emailVerification'];
   readonly mail: EmailFlows['dispatcher'];
+  /** OAuth2 / OIDC provider: clients, authorize/token/userinfo/revoke/introspect, browser sessions (docs/oidc.md). */
+  readonly oauth: OAuthServices;
   /** Set by the server when a policy is loaded; used for validate/permissions. */
   setPermissionsResolver(fn: (roles: readonly string[]) => ReadonlySet<string>): void;
   close(): Promise<void>;
@@ -174,6 +177,20 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       onUserRegistered: (user, meta) => email.emailVerification.onUserRegistered(user, meta),
     });
     const email = createEmailFlows({ config, db, users: repos.users, tenants, auth, audit, clock, logger });
+    const oauth = createOAuthServices({
+      db,
+      users: repos.users,
+      sessions: repos.sessions,
+      tenants,
+      auth,
+      tokens,
+      revocation,
+      audit,
+      clock,
+      issuer: config.tokens.issuer,
+      accessTtlMs: config.tokens.access_ttl,
+      refreshIdleTtlMs: config.tokens.refresh_idle_ttl,
+    });
     const sessionCleanup = new SessionCleanup({ sessions: repos.sessions, clock, retentionMs: config.tokens.session_retention, logger });
     return {
       config,
@@ -192,6 +209,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       passwordReset: email.passwordReset,
       emailVerification: email.emailVerification,
       mail: email.dispatcher,
+      oauth,
       sessionCleanup,
       setPermissionsResolver(fn) {
         permissionsFor = fn;

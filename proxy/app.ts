@@ -15,6 +15,8 @@ import type { RateLimitHook } from './pipeline/request-context.js';
 import { PolicyStore, loadInitialPolicy } from './policy-store.js';
 import { LiveConnections } from './live-connections.js';
 import { registerForwardAuthRoutes } from './handlers/forward-auth.handlers.js';
+import { registerOAuthRoutes } from './handlers/oauth.handlers.js';
+import { registerDiscoveryRoutes } from './handlers/discovery.handlers.js';
 import { createHttpServer } from './server.js';
 
 /** Everything request handlers and pipeline stages may use; built once per server. */
@@ -74,6 +76,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
   registerOpsRoutes(router, core, metrics, () => context.readiness);
   registerAuthRoutes(router, config.server.auth_prefix, { core, bodyLimit: config.server.body_limit });
   registerEmailRoutes(router, config.server.auth_prefix, { core, bodyLimit: config.server.body_limit });
+  registerOAuthRoutes(router, { core, bodyLimit: config.server.body_limit });
+  registerDiscoveryRoutes(router, config);
   const proxy = createProxyPipeline(context);
   registerForwardAuthRoutes(router, config.server.auth_prefix, proxy);
   context.onClose.push(() => proxy.close());

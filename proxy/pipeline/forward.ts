@@ -113,6 +113,11 @@ export class Forwarder {
         out['x-request-id'] ??= ctx.requestId;
         // authgate's own limit is the one this client hits first (draft-ietf-httpapi-ratelimit-headers).
         if (ctx.rateLimitHeaders !== null) Object.assign(out, ctx.rateLimitHeaders);
+        // A renewed authgate session cookie (read-session-cookie) joins the upstream's own Set-Cookie headers.
+        if (ctx.setCookie !== null) {
+          const prev = out['set-cookie'];
+          out['set-cookie'] = prev === undefined ? [ctx.setCookie] : [...(Array.isArray(prev) ? prev : [prev]), ctx.setCookie];
+        }
         res.writeHead(statusCode, out);
         return res;
       },

@@ -13,6 +13,8 @@ import { normalizeTarget } from './normalize-target.js';
 import { matchRoute } from './match-route.js';
 import { stripHeaders } from './strip-headers.js';
 import { readCredential } from './read-credential.js';
+import { readSessionCookie } from './read-session-cookie.js';
+import { redirectToLogin } from './redirect-to-login.js';
 import { verifyToken } from './verify-token.js';
 import { checkRevocation } from './check-revocation.js';
 import { authorize } from './authorize.js';
@@ -42,6 +44,7 @@ export const PROXY_STAGES: readonly StageEntry[] = Object.freeze([
   stage('match-route', matchRoute), //             403 when unmatched and default: deny
   stage('strip-headers', stripHeaders), //         identity / hop-by-hop / untrusted X-Forwarded-*
   stage('read-credential', readCredential, true), // Authorization: Bearer only
+  stage('read-session-cookie', readSessionCookie), // login: redirect routes: the browser-session cookie (docs/oidc.md)
   stage('verify-token', verifyToken, true), //       401; cached by token until its exp
   stage('check-revocation', checkRevocation, true), // 401 ERR_TOKEN_REVOKED, in-memory set
   stage('authorize', authorize, true), //            401 / 403 from the pure policy decision
@@ -134,6 +137,9 @@ export function createProxyPipeline(app: AppContext): ProxyPipeline {
     const err = toAppError(raw);
     if (err.status < 500) recordDenial(ctx, err);
     if (!res.headersSent) res.setHeader('x-request-id', ctx.requestId);
+    // A renewed session cookie must reach the browser even on a denial (the old refresh token is spent).
+    if (ctx.setCookie !== null && !res.headersSent) res.setHeader('set-cookie', ctx.setCookie);
+    if (!res.headersSent && redirectToLogin(ctx, res, err)) return;
     sendProblem(res, raw, { requestId: ctx.requestId, logger, tokenPresented: ctx.tokenPresented });
   }
 
@@ -143,6 +149,7 @@ export function createProxyPipeline(app: AppContext): ProxyPipeline {
       forwarder.forward(ctx, res, (_status, failure) => {
         if (failure !== null) {
           res.setHeader('x-request-id', ctx.requestId);
+          if (ctx.setCookie !== null) res.setHeader('set-cookie', ctx.setCookie);
           sendProblem(res, failure, { requestId: ctx.requestId });
         }
       });

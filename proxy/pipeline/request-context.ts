@@ -87,6 +87,8 @@ export class ProxyContext {
   readonly upstreamHeaders: string[] = [];
   /** RateLimit-* headers for the response, set by apply-rate-limit when a limit applied. */
   rateLimitHeaders: Record<string, string> | null = null;
+  /** A renewed browser-session cookie (read-session-cookie) to send with whatever response this request gets. */
+  setCookie: string | null = null;
 
   constructor(
     readonly deps: PipelineDeps,

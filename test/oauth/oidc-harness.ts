@@ -42,11 +42,15 @@ export async function freePort(): Promise<number> {
 export async function startOidcApp(options: TestAppOptions = {}): Promise<TestApp> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
+    // With TEST_REDIS_URL the revocation bus and rate limits run on Redis (own channel/prefix per app).
+    const redisUrl = process.env.TEST_REDIS_URL;
+    const unique = `oidc-test-${port}-${Date.now().toString(36)}`;
+    const redis = redisUrl ? { redis: { url: redisUrl, revocation_channel: unique, rate_limit_prefix: unique } } : {};
     try {
       return await startTestApp({
         policy: OIDC_POLICY,
         ...options,
-        config: { ...(options.config ?? {}), server: { port, public_url: `http://127.0.0.1:${port}`, ...(options.config?.server ?? {}) } },
+        config: { ...redis, ...(options.config ?? {}), server: { port, public_url: `http://127.0.0.1:${port}`, ...(options.config?.server ?? {}) } },
       });
     } catch (err) {
       if (attempt >= 3 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;

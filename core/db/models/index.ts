@@ -8,6 +8,7 @@ import { initSigningKeyModel } from './signing-key.model.js';
 import { initEmailTokenModel } from './email-token.model.js';
 import { initPasswordHistoryModel } from './password-history.model.js';
 import { initAuditAnchorModel, initAuditEventModel } from './audit-event.model.js';
+import { initOAuthModels } from './oauth.model.js';
 
 export function registerModels(sequelize: Sequelize) {
   return {
@@ -20,6 +21,7 @@ export function registerModels(sequelize: Sequelize) {
     PasswordHistory: initPasswordHistoryModel(sequelize),
     AuditEvent: initAuditEventModel(sequelize),
     AuditAnchor: initAuditAnchorModel(sequelize),
+    ...initOAuthModels(sequelize),
   };
 }
 
