@@ -4,6 +4,7 @@ import t from 'tap';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { WebSocket, WebSocketServer } from 'ws';
 import { startTestApp, loginWithRoles, http } from '../helpers/app.js';
@@ -72,7 +73,7 @@ routes:
     async function* chunks() {
       for (let off = 0; off < big.length; off += 10_000) yield big.subarray(off, off + 10_000);
     }
-    const res = await request(`${app.url}/upload`, { method: 'POST', body: chunks() });
+    const res = await request(`${app.url}/upload`, { method: 'POST', body: Readable.from(chunks()) });
     const body = (await res.body.json()) as { body_bytes: number };
     t.equal(res.statusCode, 200);
     t.equal(body.body_bytes, big.length);
