@@ -25,6 +25,11 @@ export interface LimiterStoreOptions {
 
 /** rate-limiter-flexible wants whole seconds; a window of 0 would mean "never expires". */
 const wholeSeconds = (s: number): number => Math.max(1, Math.ceil(s));
+/**
+ * RateLimiterMemory expires keys with setTimeout, which overflows above 2^31 ms (24.8 days) and then
+ * fires after 1 ms: a longer window would silently count nothing. Memory windows are capped below that.
+ */
+const MAX_MEMORY_SECONDS = 24 * 86_400;
 
 export class LimiterStore {
   readonly backend: 'redis' | 'memory';
@@ -72,13 +77,14 @@ export class LimiterStore {
       duration: wholeSeconds(spec.durationSec),
       blockDuration: spec.blockDurationSec ? wholeSeconds(spec.blockDurationSec) : 0,
     };
-    if (!this.redis) return new RateLimiterMemory({ ...base, keyPrefix: spec.name });
+    const memory = { ...base, duration: Math.min(base.duration, MAX_MEMORY_SECONDS), blockDuration: Math.min(base.blockDuration, MAX_MEMORY_SECONDS) };
+    if (!this.redis) return new RateLimiterMemory({ ...memory, keyPrefix: spec.name });
     return new RateLimiterRedis({
       ...base,
       storeClient: this.redis,
       keyPrefix: `${this.options.prefix}:${spec.name}`,
       rejectIfRedisNotReady: true,
-      insuranceLimiter: new RateLimiterMemory({ ...base, keyPrefix: `insurance:${spec.name}` }),
+      insuranceLimiter: new RateLimiterMemory({ ...memory, keyPrefix: `insurance:${spec.name}` }),
     });
   }
 

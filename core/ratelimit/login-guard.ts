@@ -22,8 +22,8 @@ export interface LoginGuardSettings {
 }
 
 const DAY = 86_400;
-/** Consecutive failures are remembered this long without a success (rate-limiter-flexible's example: 90 days). */
-const CONSECUTIVE_WINDOW = 90 * DAY;
+/** Consecutive failures are remembered a week without a success (RateLimiterMemory timers cap windows at 24.8 days). */
+const CONSECUTIVE_WINDOW = 7 * DAY;
 /** Bound on remembered (account → IPs) pairs used by forget(); oldest accounts are dropped first. */
 const MAX_TRACKED_ACCOUNTS = 10_000;
 const MAX_IPS_PER_ACCOUNT = 64;
