@@ -18,7 +18,11 @@ import { KeyStore } from './tokens/key-store.js';
 import { TokenService } from './tokens/token.service.js';
 import { LocalRevocationBus, type RevocationBus, type RevocationSource } from './revocation/revocation-bus.js';
 import { RedisRevocationBus } from './revocation/redis-revocation-bus.js';
-import { createRedisClient } from './redis.js';
+import { createRedisClient, type RedisClient } from './redis.js';
+import { createRateLimits, waitForRedis, type RateLimits } from './ratelimit/index.js';
+import { PasswordHistoryRepository } from './repositories/password-history.repository.js';
+import { StoredPasswordHistory } from './services/password-history.js';
+import { LockoutService } from './services/lockout.service.js';
 import { SessionCleanup } from './services/session-cleanup.js';
 import type { RevocationEvent } from './revocation/revocation-set.js';
 import type { AuditLog } from './audit/audit-log.js';
@@ -63,6 +67,10 @@ export interface Core {
   /** Audit trail reads and maintenance: list, export, verify, purge, GDPR erase (docs/audit.md). */
   readonly auditQuery: AuditQuery;
   readonly auth: AuthService;
+  /** Rate limits and the login brute-force guard (core/ratelimit; docs/rate-limits.md). */
+  readonly rateLimits: RateLimits;
+  /** Unlock = clear the lockout and the brute-force counters, audited as auth.unlock. */
+  readonly lockout: LockoutService;
   /** Purges ended sessions past tokens.session_retention; the server schedules it hourly. */
   readonly sessionCleanup: SessionCleanup;
   /** Email flows (issue 11): password reset, email verification, the mail dispatcher (docs/email.md). */
@@ -105,6 +113,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
     poolMax: config.database.pool_max,
     ...(config.database.log_sql ? { logSql: (sql: string) => logger.debug({ sql }, 'sql') } : {}),
   });
+  let rateLimitRedis: RedisClient | null = null;
   try {
     if (options.migrate) await migrate(db);
     const tenantRepo = new TenantRepository(db);
@@ -154,6 +163,12 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
     const audit = new ChainedAuditLog({ repo: auditRepo, clock, logger: auditLogger });
     const auditQuery = new AuditQuery({ repo: auditRepo, clock, logger: auditLogger, retentionMs: config.audit.retention });
     let permissionsFor = options.permissionsFor ?? ((): ReadonlySet<string> => new Set<string>());
+    // Rate-limit counters get their own connection: commands fail fast while Redis is down (no offline
+    // queue) so the insurance limiter answers at once instead of after a timeout.
+    rateLimitRedis = redisUrl ? createRedisClient(redisUrl, { name: 'ratelimit', logger, redis: { enableOfflineQueue: false } }) : null;
+    if (rateLimitRedis) await waitForRedis(rateLimitRedis, 2000);
+    const rateLimits = createRateLimits(config, rateLimitRedis, logger);
+    const passwordHistory = new StoredPasswordHistory(new PasswordHistoryRepository(db));
     const auth = new AuthService({
       users: repos.users,
       sessions: repos.sessions,
@@ -165,6 +180,8 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       audit,
       clock,
       permissionsFor: (roles) => permissionsFor(roles),
+      loginGuard: rateLimits.loginGuard,
+      passwordHistory,
       settings: {
         defaultRole: config.security.default_role,
         refreshIdleTtlMs: config.tokens.refresh_idle_ttl,
@@ -191,6 +208,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       accessTtlMs: config.tokens.access_ttl,
       refreshIdleTtlMs: config.tokens.refresh_idle_ttl,
     });
+    const lockout = new LockoutService({ users: repos.users, audit, clock, loginCounters: rateLimits.loginGuard });
     const sessionCleanup = new SessionCleanup({ sessions: repos.sessions, clock, retentionMs: config.tokens.session_retention, logger });
     return {
       config,
@@ -206,6 +224,8 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       audit,
       auditQuery,
       auth,
+      rateLimits,
+      lockout,
       passwordReset: email.passwordReset,
       emailVerification: email.emailVerification,
       mail: email.dispatcher,
@@ -218,10 +238,12 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
         await email.close();
         await sessionCleanup.stop();
         await revocation.stop();
+        rateLimitRedis?.disconnect();
         await db.close();
       },
     };
   } catch (err) {
+    rateLimitRedis?.disconnect();
     await db.close().catch(() => undefined);
     throw err;
   }

@@ -11,6 +11,7 @@ import { registerAuthRoutes } from './handlers/auth.handlers.js';
 import { registerEmailRoutes } from './handlers/email.handlers.js';
 import { registerOpsRoutes, type ReadinessCheck } from './handlers/ops.handlers.js';
 import { createProxyPipeline } from './pipeline/index.js';
+import { createApplyRateLimit } from './pipeline/apply-rate-limit.js';
 import type { RateLimitHook } from './pipeline/request-context.js';
 import { PolicyStore, loadInitialPolicy } from './policy-store.js';
 import { LiveConnections } from './live-connections.js';
@@ -70,9 +71,13 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     readiness: [],
     policies,
     live: new LiveConnections(),
-    hooks: { rateLimit: () => undefined },
+    hooks: { rateLimit: createApplyRateLimit(core.rateLimits.routes, metrics) },
     onClose: [],
   };
+  // Rate limits (docs/rate-limits.md): fallback gauge, and /readyz answers 503 with checks.redis = 'down'
+  // while a configured Redis is unreachable (SPEC §3; requests are still served by the insurance limiter).
+  context.onClose.push(core.rateLimits.store.onFallbackChange((on) => metrics.rateLimiterFallback.set(on ? 1 : 0)));
+  if (core.rateLimits.store.backend === 'redis') context.readiness.push({ name: 'redis', check: () => core.rateLimits.store.ping() });
   registerOpsRoutes(router, core, metrics, () => context.readiness);
   registerAuthRoutes(router, config.server.auth_prefix, { core, bodyLimit: config.server.body_limit });
   registerEmailRoutes(router, config.server.auth_prefix, { core, bodyLimit: config.server.body_limit });
@@ -100,6 +105,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     trusted: context.trusted,
     logger: core.logger,
     metrics,
+    limitOwnEndpoint: (path, ip) => core.rateLimits.authEndpoints.check(path, ip),
     timeouts: {
       headersMs: config.server.headers_timeout,
       requestMs: config.server.request_timeout,
