@@ -32,14 +32,14 @@ t.test('browser login through the proxy in headless Chromium', { skip: existsSyn
   t.equal(new URL(page.url()).pathname, '/oauth2/login', 'redirected to the login page');
   t.equal(await page.title(), 'Sign in – authgate');
   // Keyboard only: the email field has focus on arrival (WCAG: focus order).
-  t.equal(await page.evaluate(() => document.activeElement?.id), 'email');
+  t.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id), 'email');
 
   await page.keyboard.type(user.email);
   await page.getByLabel('Password').fill('not the password');
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
   t.equal(await page.getByRole('alert').count(), 1, 'the error is announced');
   t.match(await page.getByRole('alert').innerText(), /incorrect/, 'wrong password, not a CSRF refusal');
-  t.equal(await page.evaluate(() => document.activeElement?.id), 'error-summary', 'focus moves to the error');
+  t.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id), 'error-summary', 'focus moves to the error');
 
   await page.getByLabel('Email address').fill(user.email);
   await page.getByLabel('Password').fill(user.password);

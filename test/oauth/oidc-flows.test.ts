@@ -361,7 +361,7 @@ t.test('key rotation: tokens signed before `keys rotate` verify; after `keys ret
 
 t.test('authctl clients: list never shows secrets; delete revokes the client', async (t) => {
   const core = app.app.context.core;
-  const out = (await listClients(core)) as { rows: Array<Record<string, unknown>> };
+  const out = (await listClients(core)) as unknown as { rows: Array<Record<string, unknown>> };
   t.ok(out.rows.length >= 5);
   t.notOk(JSON.stringify(out.rows).includes(confidential.secret), 'no secret in the list');
   t.notOk(JSON.stringify(out.rows).includes('secret_hash'));

@@ -45,7 +45,7 @@ export async function startOidcApp(options: TestAppOptions = {}): Promise<TestAp
     // With TEST_REDIS_URL the revocation bus and rate limits run on Redis (own channel/prefix per app).
     const redisUrl = process.env.TEST_REDIS_URL;
     const unique = `oidc-test-${port}-${Date.now().toString(36)}`;
-    const redis = redisUrl ? { redis: { url: redisUrl, revocation_channel: unique, rate_limit_prefix: unique } } : {};
+    const redis: Record<string, Record<string, unknown>> = redisUrl ? { redis: { url: redisUrl, revocation_channel: unique, rate_limit_prefix: unique } } : {};
     try {
       return await startTestApp({
         policy: OIDC_POLICY,

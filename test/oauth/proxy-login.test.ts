@@ -94,3 +94,22 @@ t.test('https PUBLIC_URL: __Host- cookie with Secure', async (t) => {
   const crossSite = await send(`${app.url}/oauth2/login`, jar, { form: { email: user.email, password: user.password, return_to: '/', csrf_token: jar.cookies.get('__Host-authgate-csrf') ?? '' }, headers: { origin: 'https://evil.example' } });
   t.equal(crossSite.status, 403, 'a foreign Origin is refused even with the token');
 });
+
+t.test('sign-out form ends the browser session (CSRF-protected)', async (t) => {
+  const app = await startOidcApp();
+  t.teardown(() => app.close());
+  const user = await registerAndLogin(app.url);
+  const jar = new CookieJar();
+  await submitLogin(app.url, '/oauth2/login?return_to=%2Fapp%2F', jar, user.email, user.password);
+  t.equal((await send(`${app.url}/app/x`, jar)).status, 200);
+  const page = await send(`${app.url}/oauth2/logout?return_to=%2Fapp%2Fbye`, jar);
+  const token = /name="csrf_token" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
+  const forged = await send(`${app.url}/oauth2/logout`, jar, { form: { csrf_token: 'y'.repeat(43), return_to: '/' } });
+  t.equal(forged.status, 403, 'no sign-out without the CSRF token');
+  t.equal((await send(`${app.url}/app/x`, jar)).status, 200, 'still signed in');
+  const out = await send(`${app.url}/oauth2/logout`, jar, { form: { csrf_token: token, return_to: '//evil.example' } });
+  t.equal(out.status, 303);
+  t.equal(out.location, '/', 'unsafe return URL replaced');
+  t.notOk(jar.cookies.has('authgate_session'), 'cookie cleared');
+  t.equal((await send(`${app.url}/app/x`, jar)).status, 302, 'back to the login page');
+});
