@@ -56,6 +56,8 @@ export const configSchema = z
         demo: bool(false),
         demo_port: int(4000, 0, 65535),
         access_log: bool(false),
+        // Requests with more header fields than this are refused with 431 (Node itself only truncates at 2000).
+        max_header_count: int(200, 16, 2000),
       })
       .strict()
       .default({}),

@@ -111,6 +111,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       requestMs: config.server.request_timeout,
       keepAliveMs: config.server.keep_alive_timeout,
     },
+    maxHeaderCount: config.server.max_header_count,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -146,8 +147,13 @@ async function drain(server: Server, timeoutMs: number): Promise<void> {
       resolve();
     }, timeoutMs);
     timer.unref();
+    // Keep-alive connections that finish their last in-flight response become idle later; sweep them so the
+    // exit does not wait out keep_alive_timeout (issue 10: rolling restart).
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    sweep.unref();
     server.close(() => {
       clearTimeout(timer);
+      clearInterval(sweep);
       resolve();
     });
     server.closeIdleConnections();

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { Errors } from '../core/errors.js';
+import { AppError, Errors } from '../core/errors.js';
 import { rateLimitError, rateLimitHeaders, type RateLimitOutcome } from '../core/ratelimit/rate-limit.js';
 import { sendProblem } from './http/problem.js';
 import { bearerToken, type Router } from './http/router.js';
@@ -24,6 +24,8 @@ export interface ServerDeps {
   logger: Logger;
   metrics: Metrics;
   timeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
+  /** More header fields than this → 431 (server.max_header_count; default 200). */
+  maxHeaderCount?: number;
   /** Per-IP limits on sensitive authgate endpoints (core/ratelimit/auth-endpoint-limits.ts); null = not limited. */
   limitOwnEndpoint?: (path: string, clientIp: string) => Promise<RateLimitOutcome | null>;
 }
@@ -34,18 +36,34 @@ function ownPath(url: string): string {
   return q === -1 ? url : url.slice(0, q);
 }
 
+/** A header flood (issue 10): refused before anything is parsed further or forwarded. */
+function tooManyHeaders(res: ServerResponse): void {
+  res.shouldKeepAlive = false;
+  sendProblem(res, new AppError('ERR_HEADERS_TOO_LARGE', 431, 'Request header fields too large', { detail: 'Too many header fields.', expose: true }), {
+    requestId: randomUUID(),
+  });
+}
+
 export function createHttpServer(deps: ServerDeps): Server {
   const { router, proxy, logger, metrics, trusted } = deps;
+  const maxHeaderCount = deps.maxHeaderCount ?? 200;
   const server = createServer(
     {
       requestTimeout: deps.timeouts.requestMs,
       headersTimeout: deps.timeouts.headersMs,
       keepAliveTimeout: deps.timeouts.keepAliveMs,
+      // Node only enforces headersTimeout/requestTimeout when it sweeps connections, every 30 s by default:
+      // a slowloris client got up to 30 s more than configured. Sweep at least once a second (issue 10).
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(Math.min(deps.timeouts.headersMs, deps.timeouts.requestMs) / 2))),
       maxHeaderSize: 16 * 1024,
       // Reject, rather than repair, ambiguous framing (request smuggling).
       insecureHTTPParser: false,
     },
     (req, res) => {
+      if (req.rawHeaders.length > maxHeaderCount * 2) {
+        tooManyHeaders(res);
+        return;
+      }
       const requestId = randomUUID();
       const url = req.url ?? '/';
       const path = ownPath(url);
@@ -56,6 +74,9 @@ export function createHttpServer(deps: ServerDeps): Server {
       void dispatch(req, res, requestId, path, url);
     },
   );
+
+  // One more than the limit, so a flood is detectable (Node silently drops fields past maxHeadersCount).
+  server.maxHeadersCount = maxHeaderCount + 1;
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, requestId: string, path: string, url: string): Promise<void> {
     const tokenPresented = bearerToken(req) !== null;
@@ -71,6 +92,9 @@ export function createHttpServer(deps: ServerDeps): Server {
         res.setHeader('allow', found.allow.join(', '));
         throw Errors.methodNotAllowed();
       }
+      // An encoded NUL in a path parameter or the query reached SQL as a 500 (SQLite cut the statement at
+      // it, PostgreSQL refuses it in text): refuse it up front (issue 10; llhttp already rejects a raw NUL).
+      if (url.includes('%00')) throw Errors.badRequest('The request target must not contain NUL characters.', 'ERR_BAD_ENCODING');
       const ip = trusted.clientIp(req);
       // Login, refresh, register, password reset, email verification: counted per client IP before the
       // handler runs (429 + Retry-After + RateLimit-*; docs/rate-limits.md).
@@ -98,8 +122,27 @@ export function createHttpServer(deps: ServerDeps): Server {
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    if (req.rawHeaders.length > maxHeaderCount * 2) {
+      rawProblem(socket, 431, 'Request header fields too large', 'ERR_HEADERS_TOO_LARGE');
+      return;
+    }
     proxy.handleUpgrade(req, socket, head, randomUUID());
   });
+
+  // CONNECT (tunnelling) is not offered: without a listener Node would just drop the socket; answer 405.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    rawProblem(socket, 405, 'Method not allowed', 'ERR_METHOD_NOT_ALLOWED');
+  });
+
+  function rawProblem(socket: Duplex, status: number, title: string, code: string): void {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const body = JSON.stringify({ type: 'about:blank', title, status, code });
+    socket.end(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable) {

@@ -82,7 +82,21 @@ export async function readJson(req: IncomingMessage, limit: number, allowEmpty =
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw Errors.validation([{ field: 'body', message: 'must be a JSON object' }]);
+  if (hasNul(value, 0)) throw Errors.badRequest('Strings must not contain NUL characters.', 'ERR_BAD_ENCODING');
   return value as Record<string, unknown>;
+}
+
+/**
+ * NUL (`\u0000`) is never meaningful input here and breaks what lies below: SQLite truncated the inlined
+ * statement at it (a 500), PostgreSQL refuses it in text (22021), C libraries stop reading at it (issue 10).
+ * The value is already depth-bounded by MAX_JSON_DEPTH.
+ */
+function hasNul(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  if (value === null || typeof value !== 'object' || depth > MAX_JSON_DEPTH) return false;
+  if (Array.isArray(value)) return value.some((v) => hasNul(v, depth + 1));
+  for (const [k, v] of Object.entries(value)) if (k.includes('\0') || hasNul(v, depth + 1)) return true;
+  return false;
 }
 
 /** Reads application/x-www-form-urlencoded (OAuth2 endpoints, RFC 6749 §4.1.3); repeated keys → 400. */
@@ -96,6 +110,7 @@ export async function readForm(req: IncomingMessage, limit: number): Promise<Rec
   const params = new URLSearchParams(raw.toString('utf8'));
   const out: Record<string, string> = {};
   for (const [k, v] of params) {
+    if (k.includes('\0') || v.includes('\0')) throw Errors.badRequest('Parameters must not contain NUL characters.', 'ERR_BAD_ENCODING');
     if (k in out) throw Errors.badRequest(`Parameter "${k}" is repeated.`, 'ERR_DUPLICATE_PARAMETER');
     out[k] = v;
   }
