@@ -14,6 +14,7 @@ import { createPasswordHasher, type PasswordHasher } from './services/password-h
 import { createPasswordPolicy } from './services/password-policy.js';
 import { AuthService } from './services/auth.service.js';
 import { createEmailFlows, type EmailFlows } from './services/email-flows.js';
+import { createAdminServices, type AdminServices } from './services/admin-services.js';
 import { KeyStore } from './tokens/key-store.js';
 import { TokenService } from './tokens/token.service.js';
 import { LocalRevocationBus, type RevocationBus, type RevocationSource } from './revocation/revocation-bus.js';
@@ -77,6 +78,8 @@ export interface Core {
   readonly passwordReset: EmailFlows['passwordReset'];
   readonly emailVerification: EmailFlows['emailVerification'];
   readonly mail: EmailFlows['dispatcher'];
+  /** Admin API / authctl: users, sessions, tenants (core/services/admin-services.ts). */
+  readonly admin: AdminServices;
   /** OAuth2 / OIDC provider: clients, authorize/token/userinfo/revoke/introspect, browser sessions (docs/oidc.md). */
   readonly oauth: OAuthServices;
   /** Set by the server when a policy is loaded; used for validate/permissions. */
@@ -163,6 +166,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
     const audit = new ChainedAuditLog({ repo: auditRepo, clock, logger: auditLogger });
     const auditQuery = new AuditQuery({ repo: auditRepo, clock, logger: auditLogger, retentionMs: config.audit.retention });
     let permissionsFor = options.permissionsFor ?? ((): ReadonlySet<string> => new Set<string>());
+    const passwordPolicy = createPasswordPolicy(config.security.password_min_length);
     // Rate-limit counters get their own connection: commands fail fast while Redis is down (no offline
     // queue) so the insurance limiter answers at once instead of after a timeout.
     rateLimitRedis = redisUrl ? createRedisClient(redisUrl, { name: 'ratelimit', logger, redis: { enableOfflineQueue: false } }) : null;
@@ -174,7 +178,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       sessions: repos.sessions,
       tenants,
       hasher,
-      passwordPolicy: createPasswordPolicy(config.security.password_min_length),
+      passwordPolicy,
       tokens,
       revocation,
       audit,
@@ -192,6 +196,23 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       },
       // Registration never waits for (or fails on) the verification mail.
       onUserRegistered: (user, meta) => email.emailVerification.onUserRegistered(user, meta),
+    });
+    const admin = createAdminServices({
+      repos,
+      directory: tenants,
+      auth,
+      passwordPolicy,
+      revocation,
+      audit,
+      clock,
+      defaultRole: config.security.default_role,
+      policiesFile: config.policies.file,
+      passwordReset: email.passwordReset,
+      auditQuery,
+    });
+    // A tenant disabled by another process (authctl) must stop logins here too, not after the cache TTL.
+    revocation.onRevoked((e) => {
+      if (e.kind === 'tenant') tenants.invalidate();
     });
     const email = createEmailFlows({ config, db, users: repos.users, tenants, auth, audit, clock, logger });
     const oauth = createOAuthServices({
@@ -229,6 +250,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       passwordReset: email.passwordReset,
       emailVerification: email.emailVerification,
       mail: email.dispatcher,
+      admin,
       oauth,
       sessionCleanup,
       setPermissionsResolver(fn) {

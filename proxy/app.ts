@@ -8,6 +8,7 @@ import { Router } from './http/router.js';
 import { TrustedProxies } from './http/client-ip.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { registerAuthRoutes } from './handlers/auth.handlers.js';
+import { registerAdminRoutes } from './handlers/admin.handlers.js';
 import { registerEmailRoutes } from './handlers/email.handlers.js';
 import { registerOpsRoutes, type ReadinessCheck } from './handlers/ops.handlers.js';
 import { createProxyPipeline } from './pipeline/index.js';
@@ -80,6 +81,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
   if (core.rateLimits.store.backend === 'redis') context.readiness.push({ name: 'redis', check: () => core.rateLimits.store.ping() });
   registerOpsRoutes(router, core, metrics, () => context.readiness);
   registerAuthRoutes(router, config.server.auth_prefix, { core, bodyLimit: config.server.body_limit });
+  registerAdminRoutes(router, '/admin', { core, bodyLimit: config.server.body_limit });
   registerEmailRoutes(router, config.server.auth_prefix, { core, bodyLimit: config.server.body_limit });
   registerOAuthRoutes(router, { core, bodyLimit: config.server.body_limit });
   registerDiscoveryRoutes(router, config);

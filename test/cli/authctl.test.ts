@@ -10,6 +10,10 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { http, PASSWORD, registerAndLogin, startTestApp, uniqueEmail, type TestApp } from '../helpers/app.js';
 import { authctlFor, parseJson, runAuthctl, type CliResult } from './authctl-runner.js';
 
+// ~70 real process starts (each loads the full CLI and opens the database): allow more than the default
+// per-file timeout on a loaded machine.
+t.setTimeout(900_000);
+
 let db: TestDatabase;
 let dir: string;
 let testApp: TestApp;
