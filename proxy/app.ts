@@ -9,6 +9,8 @@ import { TrustedProxies } from './http/client-ip.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { registerAuthRoutes } from './handlers/auth.handlers.js';
 import { registerAdminRoutes } from './handlers/admin.handlers.js';
+import { registerAuditRoutes } from './handlers/audit.handlers.js';
+import { startAuditRetention } from '../core/audit/audit-query.js';
 import { registerEmailRoutes } from './handlers/email.handlers.js';
 import { registerOpsRoutes, type ReadinessCheck } from './handlers/ops.handlers.js';
 import { createProxyPipeline } from './pipeline/index.js';
@@ -48,7 +50,7 @@ export interface App {
   close(): Promise<void>;
 }
 
-export interface StartOptions extends CoreOptions {}
+export type StartOptions = CoreOptions;
 
 export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
   // An invalid policies.yaml at start is a configuration error (exit 78), before anything is opened.
@@ -62,6 +64,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     metrics,
     watch: config.policies.watch,
     onLoad: (policy) => core.setPermissionsResolver(policy.permissionsFor),
+    audit: core.audit,
   });
   const context: AppContext = {
     config,
@@ -82,6 +85,9 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
   registerOpsRoutes(router, core, metrics, () => context.readiness);
   registerAuthRoutes(router, config.server.auth_prefix, { core, bodyLimit: config.server.body_limit });
   registerAdminRoutes(router, '/admin', { core, bodyLimit: config.server.body_limit });
+  registerAuditRoutes(router, '/admin', { core });
+  // Hourly audit retention purge (replicas serialise on the audit append lock; docs/audit.md).
+  context.onClose.push(startAuditRetention(core.auditQuery, core.logger, 3_600_000));
   registerEmailRoutes(router, config.server.auth_prefix, { core, bodyLimit: config.server.body_limit });
   registerOAuthRoutes(router, { core, bodyLimit: config.server.body_limit });
   registerDiscoveryRoutes(router, config);
@@ -101,6 +107,12 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
   await core.revocation.start();
   // Hourly purge of sessions ended longer than tokens.session_retention (unref'd: never holds the process).
   core.sessionCleanup.schedule();
+  // Keys rotated or retired by `authctl` in another process reach this one within 10 s (JWKS, signing, verify).
+  const keyReload = setInterval(() => {
+    core.keys.reload().catch((err: unknown) => core.logger.warn({ err }, 'signing key reload failed'));
+  }, 10_000);
+  keyReload.unref();
+  context.onClose.push(() => clearInterval(keyReload));
   const server = createHttpServer({
     router,
     proxy,
