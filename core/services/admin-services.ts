@@ -14,7 +14,7 @@ import type { PasswordPolicy } from './password-policy.js';
 import { SessionAdminService } from './session-admin.service.js';
 import type { TenantDirectory } from './tenant-directory.js';
 import { TenantService } from './tenant.service.js';
-import { UserAdminService, type AuditTrail, type PasswordResetIssuer } from './user-admin.service.js';
+import { UserAdminService, type AuditTrail, type PasswordResetIssuer, type RolePolicy } from './user-admin.service.js';
 
 export interface AdminServices {
   users: UserAdminService;
@@ -41,7 +41,7 @@ export interface AdminServicesDeps {
  * Role names from the policy file. Read on each call: role changes are rare operator actions, and the
  * file (not a possibly stale in-memory copy) is what the next reload will enforce.
  */
-export function policyFileRoles(file: string): () => Promise<ReadonlySet<string>> {
+export function policyFileRoles(file: string): () => Promise<RolePolicy> {
   return async () => {
     const { policy, problems } = await loadPolicyFile(file);
     if (!policy) {
@@ -51,7 +51,7 @@ export function policyFileRoles(file: string): () => Promise<ReadonlySet<string>
         expose: true,
       });
     }
-    return new Set(policy.roles.keys());
+    return { roles: new Set(policy.roles.keys()), permissionsFor: policy.permissionsFor };
   };
 }
 
@@ -78,7 +78,7 @@ export function createAdminServices(d: AdminServicesDeps): AdminServices {
     audit: d.audit,
     clock: d.clock,
     defaultRole: d.defaultRole,
-    knownRoles: policyFileRoles(d.policiesFile),
+    rolePolicy: policyFileRoles(d.policiesFile),
     ...(d.passwordReset ? { passwordReset: d.passwordReset } : {}),
     ...(d.auditQuery ? { auditTrail: auditTrailOf(d.auditQuery) } : {}),
   });

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { AppError, Errors } from '../errors.js';
+import { hasPermission } from '../policy/index.js';
 import { isPlausibleEmail, normalizeEmail } from '../domain/email.js';
 import { toUserView, type Session, type Tenant, type User, type UserView } from '../domain/types.js';
 import type { AuditAction, AuditLog } from '../audit/audit-log.js';
@@ -23,6 +24,19 @@ export interface AdminScope {
   actor: string;
   tenantId: string | null;
   meta: RequestMeta;
+  /**
+   * The caller's expanded permissions (admin API). When set, the caller may only grant roles, and act on
+   * users, whose administrative permissions (`*`, `admin:…`) it holds itself — a `support` admin cannot
+   * make anyone (itself included) `admin`, nor disable or erase an admin; application roles (viewer,
+   * editor…) stay assignable. Undefined = the installation's operator (authctl): unrestricted.
+   */
+  permissions?: ReadonlySet<string>;
+}
+
+/** The role side of policies.yaml: which roles exist and what they grant. */
+export interface RolePolicy {
+  roles: ReadonlySet<string>;
+  permissionsFor(roles: readonly string[]): ReadonlySet<string>;
 }
 
 /** Issues a password-reset link for a user: core/services/password-reset.service.ts fits this shape. */
@@ -49,8 +63,8 @@ export interface UserAdminDeps {
   audit: AuditLog;
   clock: Clock;
   defaultRole: string;
-  /** Role names defined in policies.yaml `roles:`; roles given to users must be among them. */
-  knownRoles: () => Promise<ReadonlySet<string>>;
+  /** policies.yaml `roles:`; roles given to users must be among them. */
+  rolePolicy: () => Promise<RolePolicy>;
   passwordReset?: PasswordResetIssuer;
   auditTrail?: AuditTrail;
 }
@@ -242,7 +256,7 @@ export class UserAdminService {
 
   /** Unknown roles are a validation error naming the known ones (policies.yaml `roles:` is the source). */
   private async checkRoles(roles: readonly string[], field = 'roles'): Promise<string[]> {
-    const known = await this.d.knownRoles();
+    const known = (await this.d.rolePolicy()).roles;
     const unique = [...new Set(roles.map((r) => r.trim()))];
     // The configured default role is what self-registration hands out anyway, defined in the policy or not.
     const unknown = unique.filter((r) => !known.has(r) && r !== this.d.defaultRole);
@@ -257,6 +271,27 @@ export class UserAdminService {
     return unique;
   }
 
+  /**
+   * Privilege-escalation guard for the admin API: every administrative permission (`*`, `admin:…`) the
+   * roles grant must be held by the caller (wildcards compare as in the policy). Operators (no
+   * `permissions` in scope) are unrestricted.
+   */
+  private async assertCovered(scope: AdminScope, roles: readonly string[], what: string): Promise<void> {
+    if (!scope.permissions) return;
+    const granted = (await this.d.rolePolicy()).permissionsFor(roles);
+    const administrative = [...granted].filter((p) => p === '*' || p === 'admin' || p.startsWith('admin:'));
+    const missing = administrative.filter((p) => !hasPermission(scope.permissions!, p));
+    if (missing.length > 0)
+      throw Errors.forbidden(`${what} needs permissions you do not hold: ${missing.sort().join(', ')}.`, 'ERR_PRIVILEGE_ESCALATION');
+  }
+
+  /** A user the scope may change: visible (else 404) and not more privileged than the caller (else 403). */
+  private async manageable(scope: AdminScope, id: string): Promise<User> {
+    const user = await this.get(scope, id);
+    await this.assertCovered(scope, user.roles, 'Acting on this user');
+    return user;
+  }
+
   async create(scope: AdminScope, input: CreateUserInput): Promise<User> {
     const email = normalizeEmail(input.email);
     const username = input.username.trim().normalize('NFC');
@@ -266,6 +301,7 @@ export class UserAdminService {
     if (input.password !== undefined) errors.push(...this.d.passwordPolicy.check(input.password, { email, username }));
     if (errors.length) throw Errors.validation(errors);
     const roles = await this.checkRoles(input.roles && input.roles.length > 0 ? input.roles : [this.d.defaultRole]);
+    await this.assertCovered(scope, roles, 'Granting these roles');
     const tenant = await this.tenantInScope(scope, input.tenant);
     if (tenant.disabledAt) throw Errors.validation([{ field: 'tenant', message: 'tenant is disabled' }]);
     if (await this.d.users.findByEmail(tenant.id, email)) throw Errors.conflict('An account with this email already exists.', 'ERR_EMAIL_TAKEN');
@@ -283,8 +319,9 @@ export class UserAdminService {
   }
 
   async setRoles(scope: AdminScope, id: string, roles: readonly string[]): Promise<User> {
-    const user = await this.get(scope, id);
+    const user = await this.manageable(scope, id);
     const next = await this.checkRoles(roles);
+    await this.assertCovered(scope, next, 'Granting these roles');
     const updated = await this.d.users.update(user.tenantId, user.id, { roles: next }, this.now());
     if (!updated) throw Errors.notFound('User');
     // Access tokens carry roles; the change applies at the next refresh (at most one access-token TTL).
@@ -294,7 +331,7 @@ export class UserAdminService {
 
   /** Disables the account, revokes every session and announces the user revocation (live tokens die). */
   async disable(scope: AdminScope, id: string): Promise<User> {
-    const user = await this.get(scope, id);
+    const user = await this.manageable(scope, id);
     if (user.disabledAt) return user;
     const at = this.now();
     const updated = await this.d.users.update(user.tenantId, user.id, { disabledAt: at }, at);
@@ -306,7 +343,7 @@ export class UserAdminService {
   }
 
   async enable(scope: AdminScope, id: string): Promise<User> {
-    const user = await this.get(scope, id);
+    const user = await this.manageable(scope, id);
     if (!user.disabledAt) return user;
     const updated = await this.d.users.update(user.tenantId, user.id, { disabledAt: null }, this.now());
     await this.audit(scope, 'admin.user.enabled', user);
@@ -315,7 +352,7 @@ export class UserAdminService {
 
   /** Clears the lockout (SPEC §6: `authctl user unlock`). */
   async unlock(scope: AdminScope, id: string): Promise<User> {
-    const user = await this.get(scope, id);
+    const user = await this.manageable(scope, id);
     const updated = await this.d.users.update(user.tenantId, user.id, { lockedUntil: null, failedLoginCount: 0 }, this.now());
     await this.audit(scope, 'admin.user.unlocked', user, { was_locked: user.lockedUntil !== null && user.lockedUntil > this.now() });
     return updated ?? user;
@@ -323,7 +360,7 @@ export class UserAdminService {
 
   /** Revokes every session of the user (force logout). Returns how many were live. */
   async logout(scope: AdminScope, id: string): Promise<number> {
-    const user = await this.get(scope, id);
+    const user = await this.manageable(scope, id);
     const count = await this.d.auth.revokeAllSessions(user.tenantId, user.id, 'admin', scope.actor, scope.meta);
     await this.audit(scope, 'admin.user.logout', user, { sessions_revoked: count });
     return count;
@@ -331,7 +368,7 @@ export class UserAdminService {
 
   /** Starts a forced password reset: the reset service mails the link, or returns it when `print`. */
   async passwordReset(scope: AdminScope, id: string, options: { print?: boolean } = {}): Promise<{ user: User; sent: boolean; link?: string; expires_at: string }> {
-    const user = await this.get(scope, id);
+    const user = await this.manageable(scope, id);
     const issuer = this.d.passwordReset;
     if (!issuer)
       throw new AppError('ERR_NOT_IMPLEMENTED', 501, 'Not implemented', {
@@ -349,7 +386,7 @@ export class UserAdminService {
    * pseudonym, never at personal data.
    */
   async delete(scope: AdminScope, id: string): Promise<void> {
-    const user = await this.get(scope, id);
+    const user = await this.manageable(scope, id);
     const at = this.now();
     const refs = await this.d.sessions.revokeAllForUser(user.tenantId, user.id, 'user_deleted', at);
     await this.d.auth.announce(refs, 'user_deleted', user.tenantSlug);

@@ -75,7 +75,7 @@ export function registerAdminRoutes(router: Router, prefix: string, { core, body
       if (!tenant || tenant.disabledAt) throw Errors.tokenRevoked();
       tenantId = tenant.id;
     }
-    return { actor: view.sub, tenantId, meta: ctx.meta };
+    return { actor: view.sub, tenantId, meta: ctx.meta, permissions: granted };
   }
 
   const id = (ctx: HandlerContext): string => ctx.params.id ?? '';

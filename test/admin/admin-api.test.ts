@@ -232,6 +232,29 @@ t.test('tenant scoping: an admin of tenant A cannot see or touch tenant B (404, 
   t.equal((await http(base, 'GET', `/admin/users/${inBeta.userId}`, { token: admin })).status, 200);
 });
 
+t.test('no privilege escalation: a limited admin cannot grant or act on administrative roles it lacks', async (t) => {
+  const support = await loginWithRoles(ta, ['support']);
+  const self = await http(base, 'PATCH', `/admin/users/${support.userId}`, { token: support.access, json: { roles: ['admin'] } });
+  t.equal(self.status, 403, 'cannot make itself admin');
+  t.equal(self.body.code, 'ERR_PRIVILEGE_ESCALATION');
+  const ops = await http(base, 'PATCH', `/admin/users/${support.userId}`, { token: support.access, json: { roles: ['support', 'tenantops'] } });
+  t.equal(ops.status, 403, 'cannot add admin:tenants');
+  const made = await http(base, 'POST', '/admin/users', { token: support.access, json: { email: uniqueEmail(), username: 'wannabe', roles: ['admin'] } });
+  t.equal(made.status, 403, 'cannot create an admin');
+  const boss = await loginWithRoles(ta, ['admin']);
+  for (const [method, path] of [['POST', `/admin/users/${boss.userId}/disable`], ['DELETE', `/admin/users/${boss.userId}`], ['POST', `/admin/users/${boss.userId}/logout`], ['PATCH', `/admin/users/${boss.userId}`]] as const) {
+    const r = await http(base, method, path, { token: support.access, ...(method === 'PATCH' ? { json: { roles: ['user'] } } : {}) });
+    t.equal(r.status, 403, `${method} ${path} on an admin → 403`);
+  }
+  t.equal((await http(base, 'GET', '/auth/me', { token: boss.access })).status, 200, 'the admin is untouched');
+  t.equal((await http(base, 'GET', `/admin/users/${boss.userId}`, { token: support.access })).status, 200, 'but visible');
+  // Application roles stay assignable, and the global admin can do all of it.
+  const plain = await registerAndLogin(base);
+  const viewer = await http(base, 'PATCH', `/admin/users/${plain.userId}`, { token: support.access, json: { roles: ['editor'] } });
+  t.equal(viewer.status, 200);
+  t.equal((await http(base, 'PATCH', `/admin/users/${support.userId}`, { token: admin, json: { roles: ['support', 'tenantops'] } })).status, 200);
+});
+
 t.test('users list: filters and cursor pagination return every user exactly once', async (t) => {
   const core = ta.app.context.core;
   const scope = { actor: 'test', tenantId: null, meta: { ip: null, userAgent: null } };
