@@ -6,11 +6,13 @@
 # Pinned by tag; pin by digest too (node:20.18.1-bookworm-slim@sha256:…) where your registry policy requires it.
 ARG NODE_IMAGE=node:20.18.1-bookworm-slim
 
-# ---- toolchain: what node-gyp needs to compile sqlite3 from source (prebuilt binaries are not trusted/fetched) ----
+# ---- toolchain: what node-gyp needs to compile sqlite3 from source ----
 FROM ${NODE_IMAGE} AS toolchain
+# build_from_source: sqlite3 is compiled here rather than fetched as a prebuilt binary from outside the registry.
 ENV npm_config_update_notifier=false \
     npm_config_fund=false \
-    npm_config_audit=false
+    npm_config_audit=false \
+    npm_config_build_from_source=true
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*

@@ -396,7 +396,9 @@ t.test('rendered policies.yaml passes `authctl policies check`', { skip: cliBuil
   for (const scenario of Object.keys(scenarios)) {
     const file = join(dir, `${scenario}.yaml`);
     writeFileSync(file, renderedRuntimeFiles(scenario).policies);
-    const r = spawnSync(process.execPath, ['bin/authctl.js', 'policies', 'check', file], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+    // A clean environment: the runner's own variables (e.g. AUTHGATE_* or DATABASE_URL) must not change the verdict.
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: `sqlite:${join(dir, 'authctl.sqlite')}` };
+    const r = spawnSync(process.execPath, ['bin/authctl.js', 'policies', 'check', file], { cwd: repoRoot, env, encoding: 'utf8', timeout: 60_000 });
     t.equal(r.status, 0, `ci/${scenario}: ${r.stdout}${r.stderr}`);
   }
 });
