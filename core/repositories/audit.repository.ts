@@ -75,9 +75,19 @@ function toStored(m: AuditEventModel): StoredRow {
 }
 
 export class AuditRepository {
+  /** Appends from this process queue here first, so they never contend for the database lock. */
+  private tail: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly db: Database) {}
 
   appendLocked<T>(fn: (scope: AuditAppendScope) => Promise<T>): Promise<T> {
+    const run = () => this.appendUnqueued(fn);
+    const result = this.tail.then(run, run);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private appendUnqueued<T>(fn: (scope: AuditAppendScope) => Promise<T>): Promise<T> {
     return dbCall('Audit event', async () => {
       const { sequelize, models, dialect } = this.db;
       // SQLite: IMMEDIATE takes the database's write lock at BEGIN, so two processes cannot both read
