@@ -2,7 +2,7 @@
 // runtime settings, the build-context filter, and a replay of build + run as uid 10001 (scripts/replay-dockerfile.sh).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './helm-harness.js';
@@ -137,6 +137,7 @@ t.test('runtime: non-root user, exec-form entrypoint, healthcheck, writable path
 
 t.test('the build context filter honours .dockerignore', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'authgate-context-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const files = ['.env', '.env.production', 'config/.env.local', 'certs/server.pem', 'src/app.ts', 'bin/authgate.js', 'package.json',
     'node_modules/x/index.js', 'dist/proxy/main.js', 'data/authgate.sqlite', 'test/a.test.ts', 'helm/authgate/Chart.yaml', 'debug.log', 'policies.yaml'];
   for (const f of files) {

@@ -1,7 +1,7 @@
 // Helpers for the deployment tests: fetch and run the real helm binary, parse rendered manifests,
 // and validate each one against the Kubernetes OpenAPI schemas shipped in `kubernetes-models`.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,7 @@ export function fetchHelm(): { helm?: string; error?: string } {
 
 // Helm gets private config/cache/data dirs and no kubeconfig: nothing from the host leaks into a render.
 const helmHome = mkdtempSync(join(tmpdir(), 'authgate-helm-home-'));
+process.on('exit', () => rmSync(helmHome, { recursive: true, force: true }));
 const helmEnv: NodeJS.ProcessEnv = {
   PATH: process.env.PATH,
   HOME: helmHome,

@@ -8,7 +8,7 @@
 // and `@kubernetes-models/prometheus-operator` for the ServiceMonitor.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -311,6 +311,7 @@ t.test('gateway NOTES tell the operator how to create the first admin', async (t
 
 t.test('authgate.sidecarContainer works from a parent chart (.Subcharts.authgate)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'authgate-parent-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'templates'));
   cpSync(chartDir, join(dir, 'charts', 'authgate'), { recursive: true });
   writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: shop\nversion: 1.0.0\nappVersion: "1.0.0"\ndependencies:\n  - name: authgate\n    version: 0.1.0\n');
@@ -393,6 +394,7 @@ function renderedRuntimeFiles(scenario: string): { policies: string; config: str
 const cliBuilt = existsSync(join(repoRoot, 'dist', 'cli', 'main.js'));
 t.test('rendered policies.yaml passes `authctl policies check`', { skip: cliBuilt ? false : 'dist/cli/main.js is missing: run `npm run build`' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'authgate-policies-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   for (const scenario of Object.keys(scenarios)) {
     const file = join(dir, `${scenario}.yaml`);
     writeFileSync(file, renderedRuntimeFiles(scenario).policies);
@@ -406,6 +408,7 @@ t.test('rendered policies.yaml passes `authctl policies check`', { skip: cliBuil
 const configBuilt = existsSync(join(repoRoot, 'dist', 'config', 'load-config.js'));
 t.test('authgate accepts the configuration the chart renders (config file + env)', { skip: configBuilt ? false : 'dist/config/load-config.js is missing: run `npm run build`' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'authgate-config-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   for (const scenario of ['gateway-minimal', 'gateway-redis-hpa', 'existing-secret']) {
     const { config, env } = renderedRuntimeFiles(scenario);
     const file = join(dir, `${scenario}.yaml`);
