@@ -44,6 +44,11 @@ const LOGIN_CONNECTIONS = 8;
 const IDLE_CONNECTIONS = Number(option('idle', QUICK ? '1000' : '10000'));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PASSWORD = 'correct horse battery staple';
+// Logins write sessions, refresh tokens and audit rows: PostgreSQL (a fresh database per authgate, dropped
+// afterwards) when it answers, as in production; SQLite otherwise (BENCH_DB=sqlite forces it).
+const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DB_KIND = process.env.BENCH_DB ?? 'auto';
+const pgDatabases = [];
 const wanted = (name) => ONLY === null || ONLY.includes(name);
 
 const work = mkdtempSync(join(tmpdir(), 'authgate-bench-'));
@@ -216,7 +221,7 @@ async function startAuthgate(name, upstreamUrl, { routes = 10, redis = false, pr
   const unique = `authgate-bench-${process.pid}-${Date.now()}-${name}`;
   const config = {
     server: { port: 0, host: '127.0.0.1', public_url: 'http://authgate.bench', keep_alive_timeout: '120s' },
-    database: { url: `sqlite:${join(dir, 'authgate.sqlite')}` },
+    database: { url: await databaseUrl(name, dir) },
     redis: redis ? { rate_limit_prefix: `${unique}:rl`, revocation_channel: `${unique}:revocations` } : {},
     tokens: { access_ttl: '1h' },
     security: {
@@ -261,6 +266,34 @@ async function startAuthgate(name, upstreamUrl, { routes = 10, redis = false, pr
   const pub = await call(url, 'GET', '/health');
   if (pub.status !== 200) throw new Error(`${name}: public route ${pub.status}`);
   return { child, url, token, email, pid: pidOf(child) };
+}
+
+let pgAvailable = null;
+async function databaseUrl(name, dir) {
+  if (DB_KIND !== 'sqlite') {
+    if (pgAvailable === null) pgAvailable = await pgQuery('select 1').then(() => true, () => false);
+    if (!pgAvailable && DB_KIND === 'postgres') throw new Error(`BENCH_DB=postgres but ${PG_ADMIN_URL} does not answer`);
+    if (pgAvailable) {
+      const db = `authgate_bench_${process.pid}_${name}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+      await pgQuery(`create database ${db}`);
+      pgDatabases.push(db);
+      const url = new URL(PG_ADMIN_URL);
+      url.pathname = `/${db}`;
+      return url.toString();
+    }
+  }
+  return `sqlite:${join(dir, 'authgate.sqlite')}`;
+}
+
+async function pgQuery(sql) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }
 
 async function startNginx(upstreamPort) {
@@ -346,6 +379,7 @@ const results = {
   ratios: {},
   notes: [],
 };
+
 let exitCode = 0;
 
 async function main() {
@@ -544,11 +578,12 @@ function report() {
     if (r[k] === null || r[k] === undefined) continue;
     results.targets[k] = { target: `${op} ${v}`, met: op === '>=' ? r[k] >= v : r[k] <= v };
   }
+  results.database = pgAvailable ? 'postgres' : 'sqlite';
   results.load_average_after = loadavg().map((x) => Number(x.toFixed(2)));
 
   const pad = (x, n) => String(x).padEnd(n);
   const lines = [
-    `authgate bench: node ${process.version}, ${results.cpus} cpus, ${RUNS} run(s) x ${SECONDS}s, ${CONNECTIONS} connections, load ${results.load_average_before.join(' ')}`,
+    `authgate bench: node ${process.version}, ${results.cpus} cpus, ${RUNS} run(s) x ${SECONDS}s, ${CONNECTIONS} connections, ${results.database}, load ${results.load_average_before.join(' ')}`,
     `${pad('scenario', 12)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}what`,
   ];
   for (const [key, v] of Object.entries(s)) {
@@ -572,6 +607,7 @@ function report() {
 
 async function cleanup() {
   await Promise.all(children.map((c) => stop(c, 'SIGTERM', 5000).catch(() => undefined)));
+  for (const db of pgDatabases) await pgQuery(`drop database if exists ${db} with (force)`).catch(() => undefined);
   rmSync(work, { recursive: true, force: true });
 }
 

@@ -1,6 +1,7 @@
-// bcrypt hashing (native, async: runs on the libuv pool, not the event loop) with a dummy hash so a
-// lookup of an unknown user costs the same as a real compare (no timing oracle for account existence).
+// bcrypt hashing (off the event loop, on niced worker threads: core/services/bcrypt-pool.ts) with a dummy
+// hash so a lookup of an unknown user costs the same as a real compare (no timing oracle for account existence).
 import bcrypt from 'bcrypt';
+import { BcryptPool } from './bcrypt-pool.js';
 
 /** bcrypt only reads the first 72 bytes; longer inputs would be silently truncated. */
 export const BCRYPT_MAX_BYTES = 72;
@@ -14,17 +15,19 @@ export interface PasswordHasher {
 
 export async function createPasswordHasher(cost: number): Promise<PasswordHasher> {
   const dummy = await bcrypt.hash('authgate-dummy-password-for-timing', cost);
+  // A login storm must not starve the proxy: compares run below the event loop's CPU priority (issue 9).
+  const pool = new BcryptPool();
   return {
-    hash: (password) => bcrypt.hash(password, cost),
+    hash: (password) => pool.hash(password, cost),
     async verify(password, hash) {
       if (!hash || Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES) {
-        await bcrypt.compare(password.slice(0, 72), dummy);
+        await pool.compare(password.slice(0, 72), dummy);
         return false;
       }
-      return bcrypt.compare(password, hash);
+      return pool.compare(password, hash);
     },
     async burn(password) {
-      await bcrypt.compare(password.slice(0, 72), dummy);
+      await pool.compare(password.slice(0, 72), dummy);
       return false;
     },
   };
