@@ -13,6 +13,10 @@ export interface Database {
   close(): Promise<void>;
 }
 
+interface SqliteConnection {
+  run(sql: string, cb: (err: Error | null) => void): void;
+}
+
 export interface DatabaseOptions {
   url: string;
   poolMax?: number;
@@ -43,12 +47,22 @@ export function openDatabase(options: DatabaseOptions): Database {
       retry: { max: 10, match: [/SQLITE_BUSY/] },
     });
     // WAL lets the CLI read while the server writes; busy_timeout waits instead of failing (SQLITE_BUSY).
-    sequelize.addHook('afterConnect', async (connection: unknown) => {
-      const db = connection as { run(sql: string, cb: (err: Error | null) => void): void };
-      for (const pragma of ['PRAGMA journal_mode=WAL', 'PRAGMA busy_timeout=10000', 'PRAGMA foreign_keys=ON']) {
-        await new Promise<void>((res, rej) => db.run(pragma, (err) => (err ? rej(err) : res())));
+    // Sequelize's SQLite connection manager never runs afterConnect hooks and opens a fresh connection
+    // for every transaction, so the pragmas are applied here, once per new connection (busy_timeout
+    // first: switching to WAL itself needs the lock).
+    const cm = sequelize.connectionManager as unknown as { getConnection(options?: unknown): Promise<SqliteConnection> };
+    const getConnection = cm.getConnection.bind(cm);
+    const configured = new WeakSet<object>();
+    cm.getConnection = async (connectionOptions?: unknown) => {
+      const connection = await getConnection(connectionOptions);
+      if (!configured.has(connection)) {
+        configured.add(connection);
+        for (const pragma of ['PRAGMA busy_timeout=10000', 'PRAGMA journal_mode=WAL', 'PRAGMA foreign_keys=ON']) {
+          await new Promise<void>((res, rej) => connection.run(pragma, (err) => (err ? rej(err) : res())));
+        }
       }
-    });
+      return connection;
+    };
   } else {
     dialect = 'postgres';
     sequelize = new Sequelize(options.url, {

@@ -47,6 +47,29 @@ export interface AuditAppendScope {
 
 const num = (v: number | string): number => (typeof v === 'number' ? v : Number(v));
 
+const SQLITE_BUSY_RETRIES = 50;
+
+function isSqliteBusy(err: unknown): boolean {
+  const e = err as { message?: unknown; original?: { code?: unknown } } | null;
+  return e?.original?.code === 'SQLITE_BUSY' || (typeof e?.message === 'string' && e.message.includes('SQLITE_BUSY'));
+}
+
+/**
+ * SQLite with several processes: `BEGIN IMMEDIATE` can answer SQLITE_BUSY without waiting out
+ * busy_timeout (WAL lock contention, measured with two writer processes), so the whole transaction is
+ * retried with a short jittered pause. Safe: a busy BEGIN or COMMIT leaves nothing written.
+ */
+async function retryWhileBusy<T>(dialect: Database['dialect'], run: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (dialect !== 'sqlite' || attempt >= SQLITE_BUSY_RETRIES || !isSqliteBusy(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * Math.min(attempt + 1, 10)));
+    }
+  }
+}
+
 function toStored(m: AuditEventModel): StoredRow {
   const hasPersonal = m.pii_salt !== null || m.ip !== null || m.user_agent !== null || m.pii_fields !== null;
   const personal: PersonalData | null = hasPersonal
@@ -93,7 +116,7 @@ export class AuditRepository {
       // SQLite: IMMEDIATE takes the database's write lock at BEGIN, so two processes cannot both read
       // the same head; the second waits (busy_timeout) and then sees the first one's row.
       const options = dialect === 'sqlite' ? { type: Transaction.TYPES.IMMEDIATE } : {};
-      return sequelize.transaction(options, async (transaction) => {
+      return retryWhileBusy(dialect, () => sequelize.transaction(options, async (transaction) => {
         if (dialect === 'postgres') await sequelize.query('SELECT pg_advisory_xact_lock(:key)', { replacements: { key: AUDIT_LOCK_KEY }, transaction });
         const scope: AuditAppendScope = {
           async head() {
@@ -138,7 +161,7 @@ export class AuditRepository {
           },
         };
         return fn(scope);
-      });
+      }));
     });
   }
 
