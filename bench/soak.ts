@@ -235,7 +235,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     log(`soak: ${seconds} s, ${concurrency} clients, sampling every ${sampleMs} ms, authgate pid ${pid} at ${url}`);
     await Promise.all(Array.from({ length: concurrency }, (_, n) => worker(n)));
     clearInterval(sampler);
-    await sample();
     if (child.exitCode !== null) failures.push(`authgate exited during the soak (${child.exitCode}): ${stderr}`);
 
     // Growth analysis over the samples after warm-up (first 20 %, at least 10 s).
