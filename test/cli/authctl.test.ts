@@ -281,7 +281,26 @@ t.test('tenants: create, list, same email in two tenants, disable blocks login',
   const d = await authctl(['tenants', 'disable', slug, '--json']);
   t.equal(d.code, 0);
   t.equal(parseJson(d).disabled, true);
+  // The server caches tenants for a few seconds and hears of the disable through the revocation bus
+  // (database poll here). Probe with registrations — they read the same tenant cache but, unlike a login,
+  // create no session — until the server refuses the tenant; bounded, and the delay is reported.
+  const disabledAt = Date.now();
+  let refused = false;
+  for (let i = 0; i < 100 && !refused; i++) {
+    const probe = await http(base, 'POST', '/auth/register', { json: { email: uniqueEmail('probe'), username: `probe${i}x${Date.now().toString(36)}`, password: PASSWORD, tenant: slug } });
+    refused = probe.status === 400;
+    if (!refused) await new Promise((res) => setTimeout(res, 50));
+  }
+  t.ok(refused, 'the server refuses the disabled tenant');
+  t.comment(`server refused the disabled tenant ${Date.now() - disabledAt} ms after authctl exited`);
   t.equal((await http(base, 'POST', '/auth/login', { json: { email, password: PASSWORD, tenant: slug } })).status, 401, 'tenant login blocked');
+  let tokenStatus = 200;
+  for (let i = 0; i < 100 && tokenStatus === 200; i++) {
+    tokenStatus = (await http(base, 'GET', '/auth/me', { token: inAcme.access })).status;
+    if (tokenStatus === 200) await new Promise((res) => setTimeout(res, 50));
+  }
+  t.equal(tokenStatus, 401, 'live tenant token rejected');
+  t.comment(`tenant token rejected ${Date.now() - disabledAt} ms after authctl exited`);
   t.equal((await http(base, 'POST', '/auth/login', { json: { email, password: PASSWORD } })).status, 200, 'the other tenant is unaffected');
   t.same(parseJson<any[]>(await authctl(['sessions', 'list', '--tenant', slug, '--active', '--json'])), [], 'tenant sessions revoked');
   t.equal((await authctl(['tenants', 'disable', 'no-such-tenant'])).code, 3);
