@@ -214,6 +214,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       policiesFile: config.policies.file,
       passwordReset: email.passwordReset,
       auditQuery,
+      loginCounters: rateLimits.loginGuard,
     });
     // A tenant disabled by another process (authctl) must stop logins here too, not after the cache TTL.
     revocation.onRevoked((e) => {

@@ -35,6 +35,7 @@ export interface AdminServicesDeps {
   /** Optional plug-ins: the password-reset service, and the audit trail's query/erase side. */
   passwordReset?: PasswordResetIssuer;
   auditQuery?: Pick<AuditQuery, 'export' | 'erasePersonalData'>;
+  loginCounters?: { forget(email: string, tenant: string): Promise<void> } | null;
 }
 
 /**
@@ -77,6 +78,7 @@ export function createAdminServices(d: AdminServicesDeps): AdminServices {
     revocation: d.revocation,
     audit: d.audit,
     clock: d.clock,
+    loginCounters: d.loginCounters ?? null,
     defaultRole: d.defaultRole,
     rolePolicy: policyFileRoles(d.policiesFile),
     ...(d.passwordReset ? { passwordReset: d.passwordReset } : {}),

@@ -163,7 +163,7 @@ export class AuthService {
       });
       return Errors.invalidCredentials();
     };
-    const tenant = await this.d.tenants.findBySlug(tenantSlug);
+    const tenant = await this.d.tenants.findBySlugFresh(tenantSlug);
     if (!tenant || tenant.disabledAt) {
       await this.d.hasher.burn(input.password);
       throw await fail(tenant ? 'tenant_disabled' : 'unknown_tenant', null);
@@ -253,7 +253,7 @@ export class AuthService {
     if (record.spentAt) throw await reused();
     if (session.revokedAt || session.idleExpiresAt <= at || session.absoluteExpiresAt <= at) throw Errors.invalidRefreshToken();
     const user = await this.d.users.findById(session.tenantId, session.userId);
-    const tenant = await this.d.tenants.findById(session.tenantId);
+    const tenant = await this.d.tenants.findByIdFresh(session.tenantId);
     if (!user || user.disabledAt || !tenant || tenant.disabledAt) throw Errors.invalidRefreshToken();
     if (!(await this.d.sessions.spendRefreshToken(record.id, at))) throw await reused();
     const idle = new Date(Math.min(at.getTime() + this.d.settings.refreshIdleTtlMs, session.absoluteExpiresAt.getTime()));

@@ -35,6 +35,20 @@ export class TenantDirectory {
     return tenant ? this.remember(tenant) : null;
   }
 
+  /**
+   * Reads the tenant from the database, bypassing (and refreshing) the cache. Login and refresh use it,
+   * so a tenant disabled by another process stops new tokens at once, not after the cache TTL.
+   */
+  async findBySlugFresh(slug: string): Promise<Tenant | null> {
+    const tenant = await this.repo.findBySlug(slug);
+    return tenant ? this.remember(tenant) : null;
+  }
+
+  async findByIdFresh(id: string): Promise<Tenant | null> {
+    const tenant = await this.repo.findById(id);
+    return tenant ? this.remember(tenant) : null;
+  }
+
   async findById(id: string): Promise<Tenant | null> {
     const hit = this.byId.get(id);
     if (hit && this.fresh(hit)) return hit.tenant;

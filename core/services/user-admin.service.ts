@@ -67,6 +67,8 @@ export interface UserAdminDeps {
   rolePolicy: () => Promise<RolePolicy>;
   passwordReset?: PasswordResetIssuer;
   auditTrail?: AuditTrail;
+  /** The login brute-force counters (core/ratelimit/login-guard.ts), cleared on unlock. */
+  loginCounters?: { forget(email: string, tenant: string): Promise<void> } | null;
 }
 
 export interface UserListQuery {
@@ -354,6 +356,8 @@ export class UserAdminService {
   async unlock(scope: AdminScope, id: string): Promise<User> {
     const user = await this.manageable(scope, id);
     const updated = await this.d.users.update(user.tenantId, user.id, { lockedUntil: null, failedLoginCount: 0 }, this.now());
+    // Also forget the (account, IP) brute-force counters, or the unlocked user stays throttled.
+    await this.d.loginCounters?.forget(user.email, user.tenantSlug);
     await this.audit(scope, 'admin.user.unlocked', user, { was_locked: user.lockedUntil !== null && user.lockedUntil > this.now() });
     return updated ?? user;
   }
