@@ -1,6 +1,6 @@
 // The server's composition root: core services, metrics, routes, proxy pipeline and the HTTP server,
 // built once from the validated config. Tests start it on port 0 through startApp().
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/config.schema.js';
 import { createCore, type Core, type CoreOptions } from '../core/container.js';
@@ -134,6 +134,10 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       resolve();
     });
   });
+  if (config.server.metrics_port !== undefined) {
+    const metricsServer = await startMetricsServer(metrics, config.server.host, config.server.metrics_port);
+    context.onClose.push(() => new Promise<void>((resolve) => metricsServer.close(() => resolve())));
+  }
   const port = (server.address() as AddressInfo).port;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
   let closing: Promise<void> | undefined;
@@ -172,4 +176,23 @@ async function drain(server: Server, timeoutMs: number): Promise<void> {
     });
     server.closeIdleConnections();
   });
+}
+
+/** A separate listener serving only GET /metrics (server.metrics_port), kept off the public port. */
+async function startMetricsServer(metrics: Metrics, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
 }

@@ -22,11 +22,13 @@ export function registerOpsRoutes(router: Router, core: Core, metrics: Metrics, 
     sendJson(ctx.res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', checks }, ready ? {} : { 'retry-after': '5' });
   });
 
-  router.add('GET', '/metrics', async (ctx) => {
-    const text = await metrics.registry.metrics();
-    ctx.res.writeHead(200, { 'content-type': metrics.registry.contentType });
-    ctx.res.end(text);
-  });
+  // With server.metrics_port set, /metrics lives only on that port (proxy/app.ts startMetricsServer).
+  if (core.config.server.metrics_port === undefined)
+    router.add('GET', '/metrics', async (ctx) => {
+      const text = await metrics.registry.metrics();
+      ctx.res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      ctx.res.end(text);
+    });
 
   router.add('GET', '/.well-known/jwks.json', async (ctx) => {
     sendJson(ctx.res, 200, core.keys.jwks(), { 'cache-control': 'public, max-age=300' });
