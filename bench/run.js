@@ -12,7 +12,7 @@
 // (REDIS_URL overrides); nginx scenario when /usr/sbin/nginx exists.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -34,7 +34,7 @@ function option(name, fallback) {
 const QUICK = flag('quick');
 const RUNS = Number(option('runs', process.env.BENCH_RUNS ?? '1'));
 const SECONDS = Number(option('seconds', QUICK ? '1' : '5'));
-const WARMUP = QUICK ? 0.5 : 2;
+const WARMUP = QUICK ? 0.3 : 2;
 const CONNECTIONS = Number(option('connections', '50'));
 const ONLY = option('only', null)?.split(',') ?? null;
 const PROFILE = flag('profile');
@@ -141,6 +141,45 @@ function rssMb(pid) {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
+
+/** User + system CPU of processes (all threads), in µs, from /proc (0 where unreadable). */
+function cpuUs(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks * TICK_US;
+}
+
+/** A process and its direct children (nginx master + workers). */
+function withChildren(pid) {
+  try {
+    return [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)];
+  } catch {
+    return [pid];
+  }
+}
+
+/** PIDs whose command name is `name` (used read-only, to account redis-server's CPU). */
+function pidsNamed(name) {
+  const out = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) out.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
 /** The authgate process PID (the shell wrapper `exec`s node, so it is the child's own pid). */
 const pidOf = (child) => child.pid;
 
@@ -240,11 +279,15 @@ async function startAuthgate(name, upstreamUrl, { routes = 10, redis = false, pr
     log: { level: 'info' },
   };
   writeFileSync(join(dir, 'authgate.yaml'), JSON.stringify(config, null, 2)); // JSON is YAML
+  // Profiles are named CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile (thread 0 = the event loop);
+  // results.profiles maps the pid to the instance.
   const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench/results/profiles')}`] : [];
   const child = start(`authgate:${name}`, process.execPath, [...nodeArgs, join(ROOT, 'bin/authgate.js'), 'serve', '--config', join(dir, 'authgate.yaml')], {
-    env: redis ? { REDIS_URL } : {},
+    // BENCH_AUTHGATE_NODE_OPTIONS: V8/Node flags for the authgate processes only (e.g. --max-semi-space-size=4).
+    env: { ...(redis ? { REDIS_URL } : {}), ...(process.env.BENCH_AUTHGATE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_AUTHGATE_NODE_OPTIONS } : {}) },
   });
   const url = await firstLine(child, (v) => (v.msg === 'authgate listening' ? v.url : undefined));
+  if (profile) (results.profiles ??= {})[child.pid] = name;
   // After start-up, any log line per request would show here: count them (the target is none per allowed request).
   child.logLines = 0;
   const logDir = join(dirname(OUT), 'logs');
@@ -371,6 +414,7 @@ async function cleanRedis(prefix) {
 // ───────────────────────────── the run ─────────────────────────────
 const results = {
   started_at: new Date().toISOString(),
+  authgate_node_options: process.env.BENCH_AUTHGATE_NODE_OPTIONS ?? null,
   node: process.version,
   cpus: cpus().length,
   load_average_before: loadavg().map((x) => Number(x.toFixed(2))),
@@ -390,37 +434,51 @@ async function main() {
   const barePort = await firstLine(bare, (v) => v.port);
   const nginx = wanted('nginx') ? await startNginx(upstreamPort) : null;
   if (nginx === null && wanted('nginx')) results.notes.push('nginx scenario skipped: /usr/sbin/nginx not found');
-  const memory = await startAuthgate('memory', upstreamUrl, { routes: 10, profile: PROFILE });
   const useRedis = wanted('redis') && (await redisAvailable());
   if (wanted('redis') && !useRedis) results.notes.push(`redis scenario skipped: ${REDIS_URL} does not answer PING`);
-  const redis = useRedis ? await startAuthgate('redis', upstreamUrl, { routes: 10, redis: true }) : null;
-  const big = wanted('routes') ? await startAuthgate('routes10k', upstreamUrl, { routes: 10_000 }) : null;
+  // Started side by side (start-up is migrations + key generation); measured one at a time.
+  const [memory, redis, big] = await Promise.all([
+    startAuthgate('memory', upstreamUrl, { routes: 10, profile: PROFILE }),
+    useRedis ? startAuthgate('redis', upstreamUrl, { routes: 10, redis: true, profile: PROFILE }) : null,
+    wanted('routes') ? startAuthgate('routes10k', upstreamUrl, { routes: 10_000 }) : null,
+  ]);
 
   const path = '/api/orders/1';
   const auth = (t) => ({ authorization: `Bearer ${t}` });
   /** Throughput scenarios, measured in interleaved rounds so slow drifts in machine load hit all alike. */
   const throughput = [
-    ['direct', 'direct to the echo upstream', `${upstreamUrl}${path}`, {}],
-    ['bare', 'bare keep-alive http-proxy (Node floor)', `http://127.0.0.1:${barePort}${path}`, {}],
-    ...(nginx ? [['nginx', 'nginx keep-alive reverse proxy (1 worker)', `${nginx.url}${path}`, {}]] : []),
-    ['public', 'authgate public route', `${memory.url}/health`, {}],
-    ['full', 'authgate full pipeline (token, role+perm, memory rate limit, identity headers)', `${memory.url}${path}`, auth(memory.token)],
-    ...(redis ? [['redis', 'authgate full pipeline, Redis rate limits + Redis revocation bus', `${redis.url}${path}`, auth(redis.token)]] : []),
+    ['direct', 'direct to the echo upstream', `${upstreamUrl}${path}`, {}, []],
+    ['bare', 'bare keep-alive http-proxy (Node floor)', `http://127.0.0.1:${barePort}${path}`, {}, [bare.pid]],
+    ...(nginx ? [['nginx', 'nginx keep-alive reverse proxy (1 worker)', `${nginx.url}${path}`, {}, withChildren(nginx.child.pid)]] : []),
+    ['public', 'authgate public route', `${memory.url}/health`, {}, [memory.pid]],
+    ['full', 'authgate full pipeline (token, role+perm, memory rate limit, identity headers)', `${memory.url}${path}`, auth(memory.token), [memory.pid]],
+    ...(redis
+      ? [['redis', 'authgate full pipeline, Redis rate limits + Redis revocation bus', `${redis.url}${path}`, auth(redis.token), [redis.pid], pidsNamed('redis-server')]]
+      : []),
     ...(big
       ? [
-          ['routes10', 'full pipeline, 10 routes (last-declared route matches)', `${memory.url}${path}`, auth(memory.token)],
-          ['routes10k', 'full pipeline, 10,000 routes (last-declared route matches)', `${big.url}${path}`, auth(big.token)],
+          ['routes10', 'full pipeline, 10 routes (last-declared route matches)', `${memory.url}${path}`, auth(memory.token), [memory.pid]],
+          ['routes10k', 'full pipeline, 10,000 routes (last-declared route matches)', `${big.url}${path}`, auth(big.token), [big.pid]],
         ]
       : []),
-  ].filter(([key]) => wanted(key) || (key.startsWith('routes') && wanted('routes')) || (key === 'full' && (wanted('storm') || wanted('rss'))));
+  ].filter(([key]) => wanted(key) || (key.startsWith('routes') && wanted('routes')) || (key === 'full' && wanted('storm')));
 
   for (const [key, , url, headers] of throughput) await cannon(url, { seconds: WARMUP, headers }); // JIT warm-up
   const samples = Object.fromEntries(throughput.map(([key]) => [key, []]));
   for (let round = 0; round < RUNS; round++) {
-    for (const [key, label, url, headers] of throughput) {
+    for (const [key, label, url, headers, proxyPids, extraPids = []] of throughput) {
+      // CPU per request of the proxy process (and of redis-server): robust to machine load, unlike req/s.
+      const before = [cpuUs(proxyPids), cpuUs([upstream.pid]), cpuUs(extraPids)];
       const r = await cannon(url, { headers });
+      const after = [cpuUs(proxyPids), cpuUs([upstream.pid]), cpuUs(extraPids)];
+      r.proxyCpuUs = proxyPids.length ? (after[0] - before[0]) / r.total : null;
+      r.upstreamCpuUs = (after[1] - before[1]) / r.total;
+      r.extraCpuUs = extraPids.length ? (after[2] - before[2]) / r.total : null;
       samples[key].push(r);
-      log(`round ${round + 1}/${RUNS} ${key.padEnd(10)} ${Math.round(r.rps)} req/s  p99 ${r.p99} ms  errors ${r.errors} non2xx ${r.non2xx}  (${label})`);
+      log(
+        `round ${round + 1}/${RUNS} ${key.padEnd(10)} ${Math.round(r.rps)} req/s  p99 ${r.p99} ms  errors ${r.errors} non2xx ${r.non2xx}` +
+          `${r.proxyCpuUs === null ? '' : `  proxy ${r.proxyCpuUs.toFixed(0)} µs CPU/req`}${r.extraCpuUs === null ? '' : `  redis-server ${r.extraCpuUs.toFixed(0)} µs/req`}  (${label})`,
+      );
     }
   }
   for (const [key, label] of throughput) {
@@ -435,6 +493,9 @@ async function main() {
       errors: runs.reduce((n, r) => n + r.errors, 0),
       non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
       runs: runs.map((r) => Math.round(r.rps)),
+      proxy_cpu_us_per_req: runs[0].proxyCpuUs === null ? null : Number(median(runs.map((r) => r.proxyCpuUs)).toFixed(1)),
+      upstream_cpu_us_per_req: Number(median(runs.map((r) => r.upstreamCpuUs)).toFixed(1)),
+      ...(runs[0].extraCpuUs === null ? {} : { redis_server_cpu_us_per_req: Number(median(runs.map((r) => r.extraCpuUs)).toFixed(1)) }),
     };
   }
 
@@ -485,12 +546,12 @@ async function main() {
       calm.push(await cannon(`${memory.url}${path}`, { headers: auth(memory.token), rate }));
       const storming = cannon(`${memory.url}/auth/login`, {
         connections: LOGIN_CONNECTIONS,
-        seconds: SECONDS + 2,
+        seconds: SECONDS + (QUICK ? 1 : 2),
         method: 'POST',
         body: loginBody,
         headers: { 'content-type': 'application/json' },
       });
-      await new Promise((r) => setTimeout(r, 1000)); // let the storm saturate the bcrypt pool first
+      await new Promise((r) => setTimeout(r, QUICK ? 300 : 1000)); // let the storm saturate the bcrypt pool first
       storm.push(await cannon(`${memory.url}${path}`, { headers: auth(memory.token), rate }));
       const s = await storming;
       storm[storm.length - 1].loginRps = s.rps;
@@ -513,28 +574,14 @@ async function main() {
     };
   }
 
-  // 10. RSS of the authgate process with N idle keep-alive connections (each served one request first).
+  // 10. RSS of an authgate process with N idle keep-alive connections (each served one request first):
+  // a freshly started instance (what the connections cost) and the instance that just ran every load above
+  // (its V8 heap grown by the load: reported alongside).
   if (wanted('rss')) {
-    const before = rssMb(memory.pid);
-    const { port } = new URL(memory.url);
-    const idle = start('idle-connections', process.execPath, [join(ROOT, 'bench/lib/idle-connections.js'), '127.0.0.1', port, IDLE_CONNECTIONS, '/health']);
-    const opened = await firstLine(idle, (v) => (v.open !== undefined ? v : undefined), 120_000);
-    await new Promise((r) => setTimeout(r, QUICK ? 300 : 1500)); // let allocation settle
-    const during = rssMb(memory.pid);
-    idle.stdin.write('count\n');
-    const still = await firstLine(idle, (v) => (v.open !== undefined ? v.open : undefined));
-    idle.stdin.write('close\n');
-    await once(idle, 'exit');
-    results.scenarios.rss = {
-      label: `authgate RSS with ${IDLE_CONNECTIONS} idle keep-alive connections`,
-      rps: opened.open, // connections open (non-zero = the scenario ran)
-      rss_before_mb: Number(before.toFixed(1)),
-      rss_mb: Number(during.toFixed(1)),
-      open: opened.open,
-      still_open_after_sample: still,
-      errors: opened.failed + (opened.open - still),
-      non2xx: 0,
-    };
+    const fresh = await startAuthgate('idle', upstreamUrl, { routes: 10 });
+    results.scenarios.rss = await idleRss(fresh, `authgate RSS with ${IDLE_CONNECTIONS} idle keep-alive connections (fresh process)`);
+    await stop(fresh.child);
+    results.scenarios.rss_after_load = await idleRss(memory, `authgate RSS with ${IDLE_CONNECTIONS} idle keep-alive connections (after the load above)`);
   }
 
   for (const a of [memory, redis, big]) if (a) results.notes.push(`${a.child.name}: ${a.child.logLines} log lines during the run`);
@@ -546,6 +593,31 @@ async function main() {
   }
   if (big) await stop(big.child);
   if (nginx) await stop(nginx.child, 'SIGQUIT');
+}
+
+async function idleRss(instance, label) {
+  const before = rssMb(instance.pid);
+  const { port } = new URL(instance.url);
+  const idle = start('idle-connections', process.execPath, [join(ROOT, 'bench/lib/idle-connections.js'), '127.0.0.1', port, IDLE_CONNECTIONS, '/health']);
+  const opened = await firstLine(idle, (v) => (v.open !== undefined ? v : undefined), 120_000);
+  await new Promise((r) => setTimeout(r, QUICK ? 300 : 1500)); // let allocation settle
+  const during = rssMb(instance.pid);
+  idle.stdin.write('count\n');
+  const still = await firstLine(idle, (v) => (v.open !== undefined ? v.open : undefined));
+  idle.stdin.write('close\n');
+  await once(idle, 'exit');
+  children.splice(children.indexOf(idle), 1);
+  return {
+    label,
+    rps: opened.open, // connections open (non-zero = the scenario ran)
+    rss_before_mb: Number(before.toFixed(1)),
+    rss_mb: Number(during.toFixed(1)),
+    kb_per_connection: Number((((during - before) * 1024) / Math.max(1, opened.open)).toFixed(1)),
+    open: opened.open,
+    still_open_after_sample: still,
+    errors: opened.failed + (opened.open - still),
+    non2xx: 0,
+  };
 }
 
 function ratio(a, b) {
@@ -564,6 +636,10 @@ function report() {
   r['logins/bcrypt'] = ratio(s.logins?.rps, s.bcrypt?.rps);
   r['p99 storm/calm'] = ratio(s.p99_storm?.p99_ms, s.p99_calm?.p99_ms);
   if (s.rss) r.rss10k_mb = s.rss.rss_mb;
+  if (s.rss_after_load) r.rss10k_after_load_mb = s.rss_after_load.rss_mb;
+  // Proxy CPU per request: the same comparison without the load generator and neighbours in the figure.
+  r['cpu/req full/bare'] = ratio(s.full?.proxy_cpu_us_per_req, s.bare?.proxy_cpu_us_per_req);
+  r['cpu/req full/nginx'] = ratio(s.full?.proxy_cpu_us_per_req, s.nginx?.proxy_cpu_us_per_req);
   const targets = {
     'full/bare': ['>=', 0.9],
     'full/nginx': ['>=', 0.5],
@@ -584,19 +660,22 @@ function report() {
   const pad = (x, n) => String(x).padEnd(n);
   const lines = [
     `authgate bench: node ${process.version}, ${results.cpus} cpus, ${RUNS} run(s) x ${SECONDS}s, ${CONNECTIONS} connections, ${results.database}, load ${results.load_average_before.join(' ')}`,
-    `${pad('scenario', 12)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}what`,
+    `${pad('scenario', 12)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}${pad('µs CPU/req', 12)}what`,
   ];
   for (const [key, v] of Object.entries(s)) {
-    if (key === 'rss') {
-      lines.push(`${pad(key, 12)}${pad(`${v.rss_mb} MB`, 10)}${pad('', 8)}${pad('', 8)}${pad(v.errors, 8)}${v.label} (before: ${v.rss_before_mb} MB, ${v.open} open)`);
+    if (key.startsWith('rss')) {
+      lines.push(`${pad(key.slice(0, 11), 12)}${pad(`${v.rss_mb} MB`, 10)}${pad('', 8)}${pad('', 8)}${pad(v.errors, 8)}${pad('', 12)}${v.label} (before: ${v.rss_before_mb} MB, ${v.kb_per_connection} KB/connection, ${v.open} open)`);
       continue;
     }
-    lines.push(`${pad(key, 12)}${pad(v.rps, 10)}${pad(v.p50_ms ?? '', 8)}${pad(v.p99_ms ?? '', 8)}${pad(v.errors + v.non2xx, 8)}${v.label}${v.runs && v.runs.length > 1 ? ` [${v.runs.join(', ')}]` : ''}`);
+    const cpu = v.proxy_cpu_us_per_req == null ? '' : `${Math.round(v.proxy_cpu_us_per_req)}${v.redis_server_cpu_us_per_req == null ? '' : `+${Math.round(v.redis_server_cpu_us_per_req)}r`}`;
+    lines.push(`${pad(key, 12)}${pad(v.rps, 10)}${pad(v.p50_ms ?? '', 8)}${pad(v.p99_ms ?? '', 8)}${pad(v.errors + v.non2xx, 8)}${pad(cpu, 12)}${v.label}${v.runs && v.runs.length > 1 ? ` [${v.runs.join(', ')}]` : ''}`);
   }
   for (const [k, v] of Object.entries(r)) {
     if (v === null || v === undefined) continue;
     const t = results.targets[k];
-    lines.push(`${k === 'rss10k_mb' ? `rss${IDLE_CONNECTIONS >= 1000 ? `${IDLE_CONNECTIONS / 1000}k` : IDLE_CONNECTIONS} = ${v} MB` : `${k} = ${v.toFixed(2)}`}${t ? `   (target ${t.target}: ${t.met ? 'met' : 'NOT met'})` : ''}`);
+    const n = IDLE_CONNECTIONS >= 1000 ? `${IDLE_CONNECTIONS / 1000}k` : IDLE_CONNECTIONS;
+    const text = k === 'rss10k_mb' ? `rss${n} = ${v} MB` : k === 'rss10k_after_load_mb' ? `rss${n} after load = ${v} MB` : `${k} = ${v.toFixed(2)}`;
+    lines.push(`${text}${t ? `   (target ${t.target}: ${t.met ? 'met' : 'NOT met'})` : ''}`);
   }
   for (const n of results.notes) lines.push(`note: ${n}`);
   process.stdout.write(`${lines.join('\n')}\n`);

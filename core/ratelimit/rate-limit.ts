@@ -1,7 +1,8 @@
 // One rate-limit decision: consume a point, turn rate-limiter-flexible's answer into an outcome, and the
 // RateLimit-* / Retry-After headers (draft-ietf-httpapi-ratelimit-headers; RFC 9110 §10.2.3).
-import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import { Errors, type AppError } from '../errors.js';
+import type { PointConsumer } from './batched-consume.js';
 
 export interface RateLimitOutcome {
   readonly allowed: boolean;
@@ -15,7 +16,7 @@ export interface RateLimitOutcome {
  * Consumes one point. A limiter that fails with a real error (both Redis and insurance unavailable, which
  * should not happen) fails open: availability of the proxied service wins over counting one request.
  */
-export async function consumePoint(limiter: RateLimiterAbstract, key: string, onError?: (err: unknown) => void): Promise<RateLimitOutcome> {
+export async function consumePoint(limiter: PointConsumer, key: string, onError?: (err: unknown) => void): Promise<RateLimitOutcome> {
   const limit = limiter.points;
   try {
     const res = await limiter.consume(key, 1);

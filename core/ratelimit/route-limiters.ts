@@ -4,6 +4,7 @@
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { CompiledPolicy, CompiledRoute } from '../policy/types.js';
 import type { LimiterStore } from './limiter-store.js';
+import { BatchedConsumer, type PointConsumer } from './batched-consume.js';
 import { consumePoint, tightest, type RateLimitOutcome } from './rate-limit.js';
 import { rateLimitKey, type RateLimitIdentity } from './rate-limit-key.js';
 
@@ -25,16 +26,27 @@ export interface RouteLimiterOptions {
   onError?: (err: unknown) => void;
 }
 
+/** A limiter as the proxy uses it: consume (batched per event-loop turn on Redis) and give a point back. */
+type Limiter = PointConsumer & Pick<RateLimiterAbstract, 'reward'>;
+
 export class RouteLimiterRegistry {
-  private readonly cache = new Map<string, RateLimiterAbstract>();
+  private readonly cache = new Map<string, Limiter>();
   private readonly perPolicy = new WeakMap<CompiledPolicy, PolicyLimiters>();
-  private readonly globalIp: RateLimiterAbstract | null;
+  private readonly globalIp: Limiter | null;
 
   constructor(
     private readonly store: LimiterStore,
     private readonly options: RouteLimiterOptions,
   ) {
-    this.globalIp = options.ipPoints > 0 ? store.create({ name: 'global:ip', points: options.ipPoints, durationSec: options.ipPerSec }) : null;
+    this.globalIp = options.ipPoints > 0 ? this.proxied(store.create({ name: 'global:ip', points: options.ipPoints, durationSec: options.ipPerSec })) : null;
+  }
+
+  /**
+   * On Redis, every proxied request counts against these limiters: consumes of one key in the same
+   * event-loop turn share one counter script (issue 9: core/ratelimit/batched-consume.ts, exact counts).
+   */
+  private proxied(limiter: RateLimiterAbstract): Limiter {
+    return this.store.backend === 'redis' ? new BatchedConsumer(limiter) : limiter;
   }
 
   /** The limiters of one policy version; built on first use and reused for every request under it. */
@@ -47,20 +59,20 @@ export class RouteLimiterRegistry {
     return built;
   }
 
-  private limiterFor(route: CompiledRoute): RateLimiterAbstract | null {
+  private limiterFor(route: CompiledRoute): Limiter | null {
     const rl = route.rateLimit;
     if (!rl) return null;
     const signature = `${route.name}|${rl.points}|${rl.durationSeconds}|${rl.by}`;
     let limiter = this.cache.get(signature);
     if (!limiter) {
-      limiter = this.store.create({ name: `route:${route.name}`, points: rl.points, durationSec: rl.durationSeconds });
+      limiter = this.proxied(this.store.create({ name: `route:${route.name}`, points: rl.points, durationSec: rl.durationSeconds }));
       this.cache.set(signature, limiter);
     }
     return limiter;
   }
 
   private build(policy: CompiledPolicy): PolicyLimiters {
-    const byRoute = new Map<CompiledRoute, RateLimiterAbstract>();
+    const byRoute = new Map<CompiledRoute, Limiter>();
     for (const route of [...policy.routes, ...(policy.defaultRoute ? [policy.defaultRoute] : [])]) {
       const limiter = this.limiterFor(route);
       if (limiter) byRoute.set(route, limiter);
@@ -69,19 +81,23 @@ export class RouteLimiterRegistry {
     const onError = this.options.onError;
     return {
       async check(route, identity, clientIp) {
-        const outcomes: RateLimitOutcome[] = [];
-        if (globalIp) {
-          const o = await consumePoint(globalIp, rateLimitKey('ip', null, clientIp), onError);
-          if (!o.allowed) return { outcome: o, refusedBy: 'global-ip' };
-          outcomes.push(o);
-        }
         const limiter = route ? byRoute.get(route) : undefined;
-        if (route && limiter && route.rateLimit) {
-          const o = await consumePoint(limiter, rateLimitKey(route.rateLimit.by, identity, clientIp), onError);
-          if (!o.allowed) return { outcome: o, refusedBy: route.rateLimit.by };
-          outcomes.push(o);
+        const by = route && limiter && route.rateLimit ? route.rateLimit.by : null;
+        const routeKey = by === null ? null : rateLimitKey(by, identity, clientIp);
+        // Both counters are asked in the same tick: on Redis that is one auto-pipelined write and one round
+        // trip per request instead of two in a row (issue 9; docs/benchmarks.md).
+        const [g, r] = await Promise.all([
+          globalIp ? consumePoint(globalIp, rateLimitKey('ip', null, clientIp), onError) : null,
+          limiter && routeKey !== null ? consumePoint(limiter, routeKey, onError) : null,
+        ]);
+        if (g !== null && !g.allowed) {
+          // Refused by the global per-IP limit: give the route its point back, so the route counts only
+          // requests that got past the global limit (as when the two were asked one after the other).
+          if (r !== null && limiter && routeKey !== null) limiter.reward(routeKey, 1).catch((err: unknown) => onError?.(err));
+          return { outcome: g, refusedBy: 'global-ip' };
         }
-        return { outcome: tightest(outcomes), refusedBy: null };
+        if (r !== null && !r.allowed) return { outcome: r, refusedBy: by };
+        return { outcome: g === null ? r : r === null ? g : tightest([g, r]), refusedBy: null };
       },
     };
   }
