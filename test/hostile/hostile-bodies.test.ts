@@ -69,6 +69,11 @@ t.test('hostile bodies', async (t) => {
       ['GET', '/admin/sessions?user=%00'],
       ['GET', '/admin/audit?since=not-a-date'],
       ['GET', '/admin/audit?user=%00'],
+      ['GET', '/admin/users/not-a-uuid'],
+      ['POST', '/admin/users/not-a-uuid/disable'],
+      ['DELETE', '/admin/sessions/not-a-uuid'],
+      ['GET', '/admin/sessions?user=not-a-uuid'],
+      ['GET', `/admin/users?q=${'a'.repeat(5000)}`],
     ];
     for (const [method, path] of probes) {
       const res = await http(base, method, path, { token: admin.access });
