@@ -8,5 +8,7 @@ export function normalizeEmail(raw: string): string {
 }
 
 export function isPlausibleEmail(normalised: string): boolean {
+  // Control characters are refused on purpose (they would split headers and log lines).
+  // eslint-disable-next-line no-control-regex
   return normalised.length <= 320 && EMAIL_SHAPE.test(normalised) && !/[\u0000-\u001f\u007f]/u.test(normalised);
 }

@@ -5,9 +5,9 @@ import { initUserModel } from './user.model.js';
 import { initSessionModel } from './session.model.js';
 import { initRefreshTokenModel } from './refresh-token.model.js';
 import { initSigningKeyModel } from './signing-key.model.js';
+import { initAuditAnchorModel, initAuditEventModel } from './audit-event.model.js';
 import { initEmailTokenModel } from './email-token.model.js';
 import { initPasswordHistoryModel } from './password-history.model.js';
-import { initAuditAnchorModel, initAuditEventModel } from './audit-event.model.js';
 import { initOAuthModels } from './oauth.model.js';
 
 export function registerModels(sequelize: Sequelize) {
@@ -17,10 +17,10 @@ export function registerModels(sequelize: Sequelize) {
     Session: initSessionModel(sequelize),
     RefreshToken: initRefreshTokenModel(sequelize),
     SigningKey: initSigningKeyModel(sequelize),
-    EmailToken: initEmailTokenModel(sequelize),
-    PasswordHistory: initPasswordHistoryModel(sequelize),
     AuditEvent: initAuditEventModel(sequelize),
     AuditAnchor: initAuditAnchorModel(sequelize),
+    EmailToken: initEmailTokenModel(sequelize),
+    PasswordHistory: initPasswordHistoryModel(sequelize),
     ...initOAuthModels(sequelize),
   };
 }
