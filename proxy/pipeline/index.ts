@@ -117,11 +117,11 @@ export function createProxyPipeline(app: AppContext): ProxyPipeline {
     decisions: new DecisionCounters(metrics.requests),
     trusted: app.trusted,
     policies: app.policies,
-    tokenCache: new TokenCache(10_000, core.clock),
+    tokenCache: new TokenCache(config.tokens.token_cache_size, core.clock),
     live: app.live,
     forwarder,
     hooks: app.hooks,
-    upstreamTokenTtlSeconds: 60,
+    upstreamTokenTtlSeconds: Math.max(1, Math.floor(config.tokens.upstream_token_ttl / 1000)),
   };
 
   /** One structured decision line per denial; the problem+json goes to the client. */
@@ -143,10 +143,19 @@ export function createProxyPipeline(app: AppContext): ProxyPipeline {
     sendProblem(res, raw, { requestId: ctx.requestId, logger, tokenPresented: ctx.tokenPresented });
   }
 
+  // Optional access log (server.access_log): off by default so allowed requests cost no log write.
+  const accessLog = config.server.access_log;
+
   function forward(ctx: ProxyContext, res: ServerResponse): void {
     deps.decisions.inc(ctx.route, ctx.shadowDenied === null ? 'allow' : 'would_deny');
+    const started = accessLog ? performance.now() : 0;
     try {
-      forwarder.forward(ctx, res, (_status, failure) => {
+      forwarder.forward(ctx, res, (status, failure) => {
+        if (accessLog)
+          logger.info(
+            { request_id: ctx.requestId, route: ctx.routeName, method: ctx.method, path: ctx.path, status: failure === null ? status : failure.status, user: ctx.identity?.sub, ms: Math.round((performance.now() - started) * 10) / 10 },
+            'proxied',
+          );
         if (failure !== null) {
           res.setHeader('x-request-id', ctx.requestId);
           if (ctx.setCookie !== null) res.setHeader('set-cookie', ctx.setCookie);
