@@ -440,21 +440,22 @@ async function main() {
   const [memory, redis, big] = await Promise.all([
     startAuthgate('memory', upstreamUrl, { routes: 10, profile: PROFILE }),
     useRedis ? startAuthgate('redis', upstreamUrl, { routes: 10, redis: true, profile: PROFILE }) : null,
-    wanted('routes') ? startAuthgate('routes10k', upstreamUrl, { routes: 10_000 }) : null,
+    wanted('routes') ? startAuthgate('routes10k', upstreamUrl, { routes: 10_000, profile: PROFILE }) : null,
   ]);
 
   const path = '/api/orders/1';
   const auth = (t) => ({ authorization: `Bearer ${t}` });
   /** Throughput scenarios, measured in interleaved rounds so slow drifts in machine load hit all alike. */
   const throughput = [
+    // Order: the figures of each ratio are measured next to each other (full between bare and redis).
     ['direct', 'direct to the echo upstream', `${upstreamUrl}${path}`, {}, []],
-    ['bare', 'bare keep-alive http-proxy (Node floor)', `http://127.0.0.1:${barePort}${path}`, {}, [bare.pid]],
     ...(nginx ? [['nginx', 'nginx keep-alive reverse proxy (1 worker)', `${nginx.url}${path}`, {}, withChildren(nginx.child.pid)]] : []),
-    ['public', 'authgate public route', `${memory.url}/health`, {}, [memory.pid]],
+    ['bare', 'bare keep-alive http-proxy (Node floor)', `http://127.0.0.1:${barePort}${path}`, {}, [bare.pid]],
     ['full', 'authgate full pipeline (token, role+perm, memory rate limit, identity headers)', `${memory.url}${path}`, auth(memory.token), [memory.pid]],
     ...(redis
       ? [['redis', 'authgate full pipeline, Redis rate limits + Redis revocation bus', `${redis.url}${path}`, auth(redis.token), [redis.pid], pidsNamed('redis-server')]]
       : []),
+    ['public', 'authgate public route', `${memory.url}/health`, {}, [memory.pid]],
     ...(big
       ? [
           ['routes10', 'full pipeline, 10 routes (last-declared route matches)', `${memory.url}${path}`, auth(memory.token), [memory.pid]],
@@ -463,7 +464,7 @@ async function main() {
       : []),
   ].filter(([key]) => wanted(key) || (key.startsWith('routes') && wanted('routes')) || (key === 'full' && wanted('storm')));
 
-  for (const [key, , url, headers] of throughput) await cannon(url, { seconds: WARMUP, headers }); // JIT warm-up
+  for (const [, , url, headers] of throughput) await cannon(url, { seconds: WARMUP, headers }); // JIT warm-up
   const samples = Object.fromEntries(throughput.map(([key]) => [key, []]));
   for (let round = 0; round < RUNS; round++) {
     for (const [key, label, url, headers, proxyPids, extraPids = []] of throughput) {
@@ -627,14 +628,29 @@ function ratio(a, b) {
 function report() {
   const s = results.scenarios;
   const r = results.ratios;
-  r['full/bare'] = ratio(s.full?.rps, s.bare?.rps);
-  r['full/nginx'] = ratio(s.full?.rps, s.nginx?.rps);
-  r['public/bare'] = ratio(s.public?.rps, s.bare?.rps);
-  r['bare/direct'] = ratio(s.bare?.rps, s.direct?.rps);
-  r['redis/memory'] = ratio(s.redis?.rps, s.full?.rps);
-  r['routes10k/routes10'] = ratio(s.routes10k?.rps, s.routes10?.rps);
-  r['logins/bcrypt'] = ratio(s.logins?.rps, s.bcrypt?.rps);
-  r['p99 storm/calm'] = ratio(s.p99_storm?.p99_ms, s.p99_calm?.p99_ms);
+  // Each round yields its own ratios (both figures measured minutes apart at most, under the same load);
+  // the reported ratio is the median of the per-round ratios. Ratios of the medians are kept in the JSON.
+  const pairs = {
+    'full/bare': ['full', 'bare'],
+    'full/nginx': ['full', 'nginx'],
+    'public/bare': ['public', 'bare'],
+    'bare/direct': ['bare', 'direct'],
+    'redis/memory': ['redis', 'full'],
+    'routes10k/routes10': ['routes10k', 'routes10'],
+    'logins/bcrypt': ['logins', 'bcrypt'],
+    'p99 storm/calm': ['p99_storm', 'p99_calm'],
+  };
+  results.ratios_of_medians = {};
+  for (const [name, [a, b]] of Object.entries(pairs)) {
+    const x = s[a];
+    const y = s[b];
+    if (!x || !y) continue;
+    const field = a.startsWith('p99') ? 'p99_ms' : 'rps';
+    results.ratios_of_medians[name] = ratio(x[field], y[field]);
+    const perRound = x.runs.map((v, i) => (y.runs[i] ? v / y.runs[i] : NaN)).filter((v) => Number.isFinite(v));
+    r[name] = perRound.length === 0 ? null : Number(median(perRound).toFixed(2));
+    (results.ratios_per_round ??= {})[name] = perRound.map((v) => Number(v.toFixed(2)));
+  }
   if (s.rss) r.rss10k_mb = s.rss.rss_mb;
   if (s.rss_after_load) r.rss10k_after_load_mb = s.rss_after_load.rss_mb;
   // Proxy CPU per request: the same comparison without the load generator and neighbours in the figure.
@@ -670,6 +686,7 @@ function report() {
     const cpu = v.proxy_cpu_us_per_req == null ? '' : `${Math.round(v.proxy_cpu_us_per_req)}${v.redis_server_cpu_us_per_req == null ? '' : `+${Math.round(v.redis_server_cpu_us_per_req)}r`}`;
     lines.push(`${pad(key, 12)}${pad(v.rps, 10)}${pad(v.p50_ms ?? '', 8)}${pad(v.p99_ms ?? '', 8)}${pad(v.errors + v.non2xx, 8)}${pad(cpu, 12)}${v.label}${v.runs && v.runs.length > 1 ? ` [${v.runs.join(', ')}]` : ''}`);
   }
+  lines.push(`ratios (median of the ${RUNS} per-round ratio${RUNS === 1 ? '' : 's'}; per-round values and ratios of the medians in the JSON):`);
   for (const [k, v] of Object.entries(r)) {
     if (v === null || v === undefined) continue;
     const t = results.targets[k];
