@@ -7,13 +7,13 @@ import { isPlausibleEmail, normalizeEmail } from '../../core/domain/email.js';
 import { Errors } from '../../core/errors.js';
 import { NO_STORE, sendEmpty, sendJson } from '../http/respond.js';
 import { bearerToken, type HandlerContext, type Router } from '../http/router.js';
-import { readStrictJson } from '../http/strict-json.js';
+import { readJson } from '../http/body.js';
 import { parseBody } from '../http/validate.js';
 import { requireBearer } from './auth.handlers.js';
 
 const text = (max: number) => z.string({ invalid_type_error: 'must be a string', required_error: 'is required' }).min(1, 'is required').max(max);
 // A single string: an array or object here is a 400 (GitLab CVE-2023-7028 sent the reset mail to every
-// address of an array). Duplicate "email" keys are refused earlier, by readStrictJson.
+// address of an array). Duplicate "email" keys are refused earlier, by readJson.
 const email = text(320).refine((v) => isPlausibleEmail(normalizeEmail(v)), 'must be a valid email address');
 const tenant = z.string({ invalid_type_error: 'must be a string' }).min(1).max(63).optional();
 
@@ -34,7 +34,7 @@ export interface EmailHandlerDeps {
 }
 
 export function registerEmailRoutes(router: Router, prefix: string, { core, bodyLimit }: EmailHandlerDeps): void {
-  const json = (ctx: HandlerContext, allowEmpty = false) => readStrictJson(ctx.req, bodyLimit, allowEmpty);
+  const json = (ctx: HandlerContext, allowEmpty = false) => readJson(ctx.req, bodyLimit, allowEmpty);
   const accepted = (ctx: HandlerContext) => sendJson(ctx.res, 202, ACCEPTED_BODY, NO_STORE);
 
   router.add('POST', `${prefix}/password-reset/request`, async (ctx) => {

@@ -1,7 +1,8 @@
-// Bounded JSON body reader: content-type check, size limit while streaming, malformed JSON → 400,
-// never anything but an AppError. Also parses application/x-www-form-urlencoded for OAuth2 endpoints.
+// Bounded JSON body reader: content-type check, size limit while streaming, UTF-8, depth bound,
+// duplicate keys and NUL refused, malformed JSON → 400 — never anything but an AppError.
+// Also parses application/x-www-form-urlencoded for the OAuth2 endpoints.
 import type { IncomingMessage } from 'node:http';
-import { Errors } from '../../core/errors.js';
+import { AppError, Errors } from '../../core/errors.js';
 
 export const MAX_JSON_DEPTH = 32;
 
@@ -50,7 +51,37 @@ function depthExceeded(text: string, max: number): boolean {
   return false;
 }
 
-/** Reads a JSON object body. An empty body is `{}` only when `allowEmpty`. */
+/** The first key that occurs twice in one object of valid JSON text, or null. Also bounds depth. */
+export function findDuplicateKey(text: string, maxDepth = MAX_JSON_DEPTH): string | null {
+  // One frame per open object/array: objects keep the keys seen and whether a key comes next.
+  const stack: Array<{ keys: Set<string>; expectKey: boolean } | null> = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (top && top.expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.keys.has(key)) return key;
+        top.keys.add(key);
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (c === '{' || c === '[') {
+      if (stack.length >= maxDepth) throw Errors.badRequest(`JSON nesting deeper than ${maxDepth} is refused.`, 'ERR_JSON_TOO_DEEP');
+      stack.push(c === '{' ? { keys: new Set(), expectKey: true } : null);
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      const top = stack[stack.length - 1];
+      if (top) top.expectKey = true;
+    }
+  }
+  return null;
+}
+
+/** Reads a JSON object body (duplicate keys refused). An empty body is `{}` only when `allowEmpty`. */
 export async function readJson(req: IncomingMessage, limit: number, allowEmpty = false): Promise<Record<string, unknown>> {
   const type = mediaType(req);
   const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' || req.headers['transfer-encoding'] !== undefined;
@@ -80,6 +111,14 @@ export async function readJson(req: IncomingMessage, limit: number, allowEmpty =
   } catch {
     throw Errors.malformedJson();
   }
+  // JSON.parse silently keeps the last of two equal keys, so `{"email":"victim@x","email":"attacker@y"}`
+  // means different things to different parsers — the shape of GitLab CVE-2023-7028. Refuse it everywhere.
+  const duplicate = findDuplicateKey(text);
+  if (duplicate !== null)
+    throw new AppError('ERR_DUPLICATE_KEY', 400, 'Bad request', {
+      detail: 'A key appears more than once in the JSON body.',
+      errors: [{ field: duplicate.slice(0, 64), message: 'appears more than once' }],
+    });
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw Errors.validation([{ field: 'body', message: 'must be a JSON object' }]);
   if (hasNul(value, 0)) throw Errors.badRequest('Strings must not contain NUL characters.', 'ERR_BAD_ENCODING');

@@ -193,6 +193,7 @@ t.test('hostile bodies answer 4xx problem+json, never 500', async (t) => {
     { name: 'JSON null', headers: { 'content-type': 'application/json' }, body: 'null', status: 400 },
     { name: 'deep nesting', headers: { 'content-type': 'application/json' }, body: '['.repeat(5000) + ']'.repeat(5000), status: 400, code: 'ERR_JSON_TOO_DEEP' },
     { name: 'not UTF-8', headers: { 'content-type': 'application/json' }, body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), status: 400, code: 'ERR_BAD_ENCODING' },
+    { name: 'duplicate key', headers: { 'content-type': 'application/json' }, body: '{"email":"a@example.com","password":"x","email":"b@example.com"}', status: 400, code: 'ERR_DUPLICATE_KEY' },
     { name: 'empty body', headers: { 'content-type': 'application/json', 'content-length': '0' }, body: '', status: 400 },
   ];
   for (const c of cases) {

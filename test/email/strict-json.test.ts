@@ -1,6 +1,6 @@
 // Table tests for the duplicate-key scanner behind the email request endpoints (CVE-2023-7028 class).
 import t from 'tap';
-import { findDuplicateKey } from '../../proxy/http/strict-json.js';
+import { findDuplicateKey } from '../../proxy/http/body.js';
 
 const cases: Array<[string, string | null]> = [
   ['{"email":"a@x.io"}', null],
