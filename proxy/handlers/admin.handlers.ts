@@ -11,7 +11,7 @@ import { toTenantView } from '../../core/services/tenant.service.js';
 import { readJson } from '../http/body.js';
 import { NO_STORE, sendEmpty, sendJson } from '../http/respond.js';
 import type { HandlerContext, Router } from '../http/router.js';
-import { parseBody } from '../http/validate.js';
+import { parseBody, queryObject } from '../http/validate.js';
 import { requireBearer } from './auth.handlers.js';
 
 export type AdminPermission = 'admin:users' | 'admin:sessions' | 'admin:tenants' | 'admin:audit';
@@ -48,16 +48,6 @@ export interface AdminHandlerDeps {
   bodyLimit: number;
 }
 
-/** Query string → object for zod (a repeated parameter is a 400, not silently first-wins). */
-function queryObject(ctx: HandlerContext): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of new Set(ctx.query.keys())) {
-    const all = ctx.query.getAll(key);
-    if (all.length > 1) throw Errors.validation([{ field: key, message: 'must be given once' }]);
-    out[key] = all[0]!;
-  }
-  return out;
-}
 
 export function registerAdminRoutes(router: Router, prefix: string, { core, bodyLimit }: AdminHandlerDeps): void {
   const admin = core.admin;

@@ -6,8 +6,8 @@ import type { Core } from '../../core/container.js';
 import { Errors } from '../../core/errors.js';
 import { hasPermission } from '../../core/policy/index.js';
 import { NO_STORE, sendJson } from '../http/respond.js';
-import type { HandlerContext, Router } from '../http/router.js';
-import { parseBody } from '../http/validate.js';
+import type { Router } from '../http/router.js';
+import { parseBody, queryObject } from '../http/validate.js';
 import { requireBearer } from './auth.handlers.js';
 
 const opt = (max: number) => z.string().min(1, 'must not be empty').max(max).optional();
@@ -20,15 +20,6 @@ export interface AuditHandlerDeps {
   core: Core;
 }
 
-function queryObject(ctx: HandlerContext): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of new Set(ctx.query.keys())) {
-    const all = ctx.query.getAll(key);
-    if (all.length > 1) throw Errors.validation([{ field: key, message: 'must be given once' }]);
-    out[key] = all[0]!;
-  }
-  return out;
-}
 
 export function registerAuditRoutes(router: Router, prefix: string, { core }: AuditHandlerDeps): void {
   router.add('GET', `${prefix}/audit`, async (ctx) => {

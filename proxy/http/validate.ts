@@ -11,3 +11,14 @@ export function parseBody<S extends z.ZodTypeAny>(schema: S, value: unknown): z.
   });
   throw Errors.validation(errors);
 }
+
+/** Query string → plain object for zod; a repeated parameter is a 400, not silently first-wins. */
+export function queryObject(ctx: { query: URLSearchParams }): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of new Set(ctx.query.keys())) {
+    const all = ctx.query.getAll(key);
+    if (all.length > 1) throw Errors.validation([{ field: key, message: 'must be given once' }]);
+    out[key] = all[0]!;
+  }
+  return out;
+}
