@@ -1,4 +1,4 @@
-// bcrypt on a small pool of worker threads running at a lower CPU priority (nice +10, Linux per-thread).
+// bcrypt on a small pool of worker threads running at a lower CPU priority (nice +5, Linux per-thread).
 // A login storm then uses the CPU the proxy leaves idle instead of competing with it as equals: with the
 // libuv pool, 4 bcrypt threads on 2 cores pushed proxied p99 up 5× (issue 9; docs/benchmarks.md).
 import { createRequire } from 'node:module';
@@ -45,7 +45,11 @@ class Lane {
 export interface BcryptPoolOptions {
   /** Worker threads (default: the number of CPUs available). */
   size?: number;
-  /** Nice value of the worker threads (default 10; 0 keeps normal priority). */
+  /**
+   * Nice value of the worker threads (default 5; 0 keeps normal priority). +5 (CFS weight 335 vs 1024)
+   * kept p99 under a login storm and logins at raw bcrypt speed; +10 (weight 110) also lost logins to the
+   * database and the event loop's own login work (logins/bcrypt 0.83; docs/benchmarks.md).
+   */
   nice?: number;
   /** Idle workers are stopped after this long (default 30 s) and restarted on demand. */
   idleMs?: number;
@@ -63,7 +67,7 @@ export class BcryptPool {
 
   constructor(options: BcryptPoolOptions = {}) {
     this.size = Math.max(1, options.size ?? availableParallelism());
-    this.nice = options.nice ?? 10;
+    this.nice = options.nice ?? 5;
     this.idleMs = options.idleMs ?? 30_000;
   }
 
