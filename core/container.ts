@@ -235,7 +235,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       refreshIdleTtlMs: config.tokens.refresh_idle_ttl,
     });
     const lockout = new LockoutService({ users: repos.users, audit, clock, loginCounters: rateLimits.loginGuard });
-    const sessionCleanup = new SessionCleanup({ sessions: repos.sessions, clock, retentionMs: config.tokens.session_retention, logger });
+    const sessionCleanup = new SessionCleanup({ sessions: repos.sessions, clock, retentionMs: config.tokens.session_retention, logger, emailTokens: email.emailTokens });
     return {
       config,
       clock,

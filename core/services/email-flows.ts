@@ -20,6 +20,8 @@ export interface EmailFlows {
   passwordReset: PasswordResetService;
   emailVerification: EmailVerificationService;
   dispatcher: MailDispatcher;
+  /** One-time token storage; the session cleanup purges expired rows through it. */
+  emailTokens: EmailTokenRepository;
   /** Waits for background work, drops pending retries (logged), closes the transport. */
   close(): Promise<void>;
 }
@@ -41,9 +43,10 @@ export function createEmailFlows(input: {
   const mailer = createMailer({ smtpUrl: config.mail.smtp_url, from: config.mail.from, outboxDir: config.mail.outbox_dir, now: () => clock.now() }, logger);
   const dispatcher = new MailDispatcher(mailer, logger, { attempts: config.mail.retry_attempts, backoffMs: config.mail.retry_backoff });
   const background = new BackgroundTasks(logger);
+  const emailTokens = new EmailTokenRepository(input.db);
   const deps = {
     users: input.users,
-    emailTokens: new EmailTokenRepository(input.db),
+    emailTokens,
     tenants: input.tenants,
     auth: input.auth,
     dispatcher,
@@ -69,6 +72,7 @@ export function createEmailFlows(input: {
     passwordReset: new PasswordResetService(deps),
     emailVerification: new EmailVerificationService(deps),
     dispatcher,
+    emailTokens,
     async close() {
       await background.idle();
       await dispatcher.close();

@@ -1,5 +1,6 @@
 // Purges sessions (and their refresh tokens) that ended — revoked, idle-expired or past their absolute
-// lifetime — longer ago than `tokens.session_retention`. History within retention stays for audit.
+// lifetime — longer ago than `tokens.session_retention`, and expired one-time email tokens. History
+// within retention stays for audit.
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { SessionRepository } from '../repositories/session.repository.js';
@@ -9,6 +10,8 @@ export interface SessionCleanupDeps {
   clock: Clock;
   retentionMs: number;
   logger?: Logger;
+  /** Expired one-time email tokens (reset / verification) are deleted in the same pass. */
+  emailTokens?: { purgeExpired(before: Date): Promise<number> };
 }
 
 export interface CleanupResult {
@@ -31,6 +34,8 @@ export class SessionCleanup {
         const before = new Date(this.d.clock.now() - this.d.retentionMs);
         const purged = await this.d.sessions.purgeEndedBefore(before);
         if (purged > 0) this.d.logger?.info({ purged, before: before.toISOString() }, 'purged ended sessions');
+        const tokens = (await this.d.emailTokens?.purgeExpired(new Date(this.d.clock.now()))) ?? 0;
+        if (tokens > 0) this.d.logger?.info({ purged: tokens }, 'purged expired email tokens');
         return { purged, before: before.toISOString() };
       } finally {
         this.running = undefined;

@@ -158,7 +158,10 @@ t.test('cleanup purges sessions (and refresh tokens) ended longer than the reten
   const expiring = await registerAndLogin(ta.url); // idle-expires after 1 h, absolute 3 h
   clock.advance(29 * DAY);
   const live = await registerAndLogin(ta.url);
+  const tokensOf = (userId: string) => core().db.models.EmailToken.count({ where: { user_id: userId } });
+  t.ok((await tokensOf(revoked.userId)) >= 1, 'the registration left a (now expired) verification token');
   t.equal((await svc.run()).purged, 0, 'nothing ended more than 30 days ago yet');
+  t.equal(await tokensOf(revoked.userId), 0, 'expired one-time email tokens are purged in the same pass');
   clock.advance(DAY + MIN);
   // The revoked session and the idle-expired one ended ~30 d + 1 min ago (idle: +1 h after creation).
   const first = await svc.run();
