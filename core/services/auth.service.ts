@@ -232,9 +232,11 @@ export class AuthService {
   // --- refresh --------------------------------------------------------------------------------
 
   /**
-   * Rotates a refresh token. The old token is spent by a conditional UPDATE; presenting a spent token
-   * again (or losing a concurrent race for it) is treated as theft: the whole session is revoked
-   * (node-oidc-provider's rotation + reuse detection, RFC 9700 §4.14.2).
+   * Rotates a refresh token. The old token is spent by a conditional UPDATE, so of several concurrent
+   * requests exactly one wins. Presenting a token that was already spent is treated as theft: the whole
+   * session is revoked (node-oidc-provider's rotation + reuse detection, RFC 9700 §4.14.2). A request that
+   * found the token unspent but lost the race for it gets a plain 401 and revokes nothing — otherwise a
+   * client that retries a refresh in parallel would kill the very pair the winner just received.
    */
   async refresh(refreshToken: string, meta: RequestMeta, expectClientId: string | null = null): Promise<TokenPair & { session: Session; user: User }> {
     const record = await this.d.sessions.findRefreshToken(sha256Hex(refreshToken));
@@ -255,7 +257,10 @@ export class AuthService {
     const user = await this.d.users.findById(session.tenantId, session.userId);
     const tenant = await this.d.tenants.findByIdFresh(session.tenantId);
     if (!user || user.disabledAt || !tenant || tenant.disabledAt) throw Errors.invalidRefreshToken();
-    if (!(await this.d.sessions.spendRefreshToken(record.id, at))) throw await reused();
+    if (!(await this.d.sessions.spendRefreshToken(record.id, at))) {
+      await this.d.audit.record({ action: 'auth.refresh', actor: session.userId, tenant: tenantSlug, target: session.id, outcome: 'failure', ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'concurrent_rotation' } });
+      throw Errors.invalidRefreshToken();
+    }
     const idle = new Date(Math.min(at.getTime() + this.d.settings.refreshIdleTtlMs, session.absoluteExpiresAt.getTime()));
     // touch() only updates a session that is still unrevoked: a revoke that landed after the checks
     // above must not be answered with a fresh token pair for the revoked session.

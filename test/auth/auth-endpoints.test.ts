@@ -119,8 +119,13 @@ t.test('refresh rotates; the old token is spent; reuse kills the session and its
 t.test('two concurrent refreshes of one token: exactly one succeeds', async (t) => {
   const u = await registerAndLogin(base());
   const results = await Promise.all([1, 2, 3, 4].map(() => http(base(), 'POST', '/auth/refresh', { json: { refresh_token: u.refresh } })));
-  t.equal(results.filter((r) => r.status === 200).length, 1);
+  t.equal(results.filter((r) => r.status === 200).length, 1, 'exactly one winner');
   t.equal(results.filter((r) => r.status === 401).length, 3);
+  const winner = results.find((r) => r.status === 200)!;
+  t.equal((await http(base(), 'GET', '/auth/me', { token: winner.body.access_token })).status, 200, 'the winner\'s access token works');
+  t.equal((await http(base(), 'POST', '/auth/refresh', { json: { refresh_token: winner.body.refresh_token } })).status, 200, 'and its refresh token rotates');
+  const replay = await http(base(), 'POST', '/auth/refresh', { json: { refresh_token: u.refresh } });
+  t.equal(replay.body.code, 'ERR_REFRESH_TOKEN_REUSED', 'a later replay of the spent token is still reuse');
 });
 
 t.test('refresh with an unknown token is 401', async (t) => {
