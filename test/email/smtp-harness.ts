@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+export { freePort } from '../helpers/processes.js';
 
 export interface ReceivedMail {
   envelopeFrom: string;
@@ -110,10 +111,3 @@ export async function startSmtpServer(port = 0): Promise<SmtpHarness> {
   };
 }
 
-/** A loopback port that nothing listens on (for "SMTP server down"). */
-export async function freePort(): Promise<number> {
-  const h = await startSmtpServer(0);
-  const { port } = h;
-  await h.close();
-  return port;
-}

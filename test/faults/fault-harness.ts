@@ -1,26 +1,15 @@
 // Processes the fault-injection tests own and break on purpose: a private PostgreSQL cluster (initdb +
 // pg_ctl on a free port in a temp directory, run as the `postgres` OS user when we are root) and a private
 // redis-server. Each can be stopped and started again on the same port without touching shared services.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { Redis } from 'ioredis';
+import { freePort } from '../helpers/processes.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort, OwnRedis } from '../helpers/processes.js';
 
 /** Waits (bounded) until `probe` returns true; throws with `what` when it never does. */
 export async function waitFor(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 20_000, stepMs = 50): Promise<void> {
@@ -161,48 +150,6 @@ export class OwnPostgres {
 }
 
 export const redisServerMissing = (): boolean => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0;
-
-/** A private redis-server child (no persistence) that can be killed and restarted on the same port. */
-export class OwnRedis {
-  private child: ChildProcess | undefined;
-  private constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  static async create(): Promise<OwnRedis> {
-    const r = new OwnRedis(await freePort());
-    await r.start();
-    return r;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
-    this.child = child;
-    await waitFor('redis-server to answer PING', async () => {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-      const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } finally {
-        probe.disconnect();
-      }
-    });
-  }
-
-  /** SIGKILL: every client connection drops at once, as when the Redis host dies. */
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
 
 /** Open file descriptors of a process (Linux /proc), or -1 where /proc is unavailable. */
 export function openFds(pid: number): number {

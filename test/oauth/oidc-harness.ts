@@ -1,10 +1,12 @@
 // Shared setup for the OIDC tests: authgate on a port chosen up front (so PUBLIC_URL, the issuer, is the
 // server's real URL), a policy with a `login: redirect` route, a tiny cookie jar, and the real login form
 // driven over HTTP (GET authorize → login page → POST credentials → back to authorize → redirect_uri).
-import { createServer } from 'node:net';
 import { request } from 'undici';
 import type { TestApp, TestAppOptions } from '../helpers/app.js';
 import { startTestApp } from '../helpers/app.js';
+import { freePort } from '../helpers/processes.js';
+
+export { freePort } from '../helpers/processes.js';
 
 export const OIDC_POLICY = (upstream: string) => `
 version: 1
@@ -26,17 +28,6 @@ routes:
     access: authenticated
 `;
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** authgate on 127.0.0.1:<free port> with PUBLIC_URL = that URL (retries if the port was taken meanwhile). */
 export async function startOidcApp(options: TestAppOptions = {}): Promise<TestApp> {

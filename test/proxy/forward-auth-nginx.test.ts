@@ -4,21 +4,14 @@
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestApp, loginWithRoles, http } from '../helpers/app.js';
+import { freePort } from '../helpers/processes.js';
 
 const NGINX = '/usr/sbin/nginx';
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 t.test('nginx auth_request → /auth/verify', { skip: existsSync(NGINX) ? false : `${NGINX} not installed` }, async (t) => {
   const app = await startTestApp();

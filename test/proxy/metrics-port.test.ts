@@ -1,16 +1,8 @@
 // server.metrics_port: /metrics moves to its own listener and is no longer served on the main port.
 import t from 'tap';
-import { createServer } from 'node:net';
 import { http, startTestApp } from '../helpers/app.js';
+import { freePort } from '../helpers/processes.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 t.test('metrics on a separate port', async (t) => {
   const port = await freePort();

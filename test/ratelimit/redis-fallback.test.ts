@@ -3,11 +3,11 @@
 // Starts its own redis-server on a free port so stopping it cannot disturb other tests.
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { http, startTestApp } from '../helpers/app.js';
+import { freePort } from '../helpers/processes.js';
 
 const policy = (upstream: string) => `
 version: 1
@@ -22,14 +22,6 @@ routes:
     rate_limit: { points: 5, per: 60s, by: ip }
 `;
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;

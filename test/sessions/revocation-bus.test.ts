@@ -125,7 +125,7 @@ t.test('with Redis: pub/sub carries revocations between instances within 1 s (po
 
 t.test('Redis restarted while a revocation is published: enforced after reconnect (reconcile)', async (t) => {
   if (!(await redisServerAvailable())) return t.plan(0, 'redis-server not installed');
-  const redis = await OwnRedis.start();
+  const redis = await OwnRedis.create();
   t.teardown(() => redis.stop());
   // Poll disabled entirely (healthy and degraded): only pub/sub or the reconnect reconcile can deliver.
   const pair = await startPair({ redisUrl: redis.url, pollMs: NO_POLL, healthyPollMs: NO_POLL });
@@ -149,7 +149,7 @@ t.test('Redis restarted while a revocation is published: enforced after reconnec
 
 t.test('Redis down: the degraded DB poll (500 ms) still carries revocations', async (t) => {
   if (!(await redisServerAvailable())) return t.plan(0, 'redis-server not installed');
-  const redis = await OwnRedis.start();
+  const redis = await OwnRedis.create();
   t.teardown(() => redis.stop());
   const pair = await startPair({ redisUrl: redis.url, pollMs: 500, healthyPollMs: NO_POLL });
   t.teardown(() => pair.close());

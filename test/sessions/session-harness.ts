@@ -1,70 +1,12 @@
 // Shared pieces of the session/revocation tests: an own redis-server that a test can stop and restart,
 // free ports, waiting for a revocation to be enforced (with its latency) and a bus's subscription state.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { http } from '../helpers/app.js';
+import { OwnRedis } from '../helpers/processes.js';
+
+export { freePort, OwnRedis } from '../helpers/processes.js';
 import type { RevocationBus } from '../../core/revocation/revocation-bus.js';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** A redis-server of our own (no persistence), so a test can stop and restart it on the same port. */
-export class OwnRedis {
-  private child: ChildProcess | undefined;
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  static async start(): Promise<OwnRedis> {
-    const r = new OwnRedis(await freePort());
-    await r.start();
-    return r;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    this.child = child;
-    for (let i = 0; i < 200; i++) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-      const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        await probe.ping();
-        probe.disconnect();
-        return;
-      } catch {
-        probe.disconnect();
-        await sleep(25);
-      }
-    }
-    throw new Error('redis-server did not start');
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
 
 export const redisServerAvailable = async (): Promise<boolean> =>
   new Promise((resolve) => {
@@ -77,7 +19,7 @@ export const redisServerAvailable = async (): Promise<boolean> =>
 export async function sharedRedis(): Promise<{ url: string; close(): Promise<void> } | null> {
   if (process.env.TEST_REDIS_URL) return { url: process.env.TEST_REDIS_URL, close: async () => undefined };
   if (!(await redisServerAvailable())) return null;
-  const own = await OwnRedis.start();
+  const own = await OwnRedis.create();
   return { url: own.url, close: () => own.stop() };
 }
 
